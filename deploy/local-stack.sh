@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Runs txtpush on this machine in one folder: a throwaway PostgreSQL 15
+# cluster, txtpushd, and nginx in front of it. Used by the quickstart and by
+# the integration and end-to-end tests.
+#
+#   deploy/local-stack.sh start DIR BUILD_DIR [HTTP_PORT]
+#   deploy/local-stack.sh stop DIR
+#
+# DIR gets txtpushd.conf, nginx.conf, logs and the pid files; the database
+# lives in a /tmp folder owned by the postgres user (PostgreSQL refuses to
+# run as root), recorded in DIR/pgdir. Must run as root.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+pgbin=/usr/lib/postgresql/15/bin
+cmd=${1:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
+dir=${2:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
+
+as_postgres() { runuser -u postgres -- "$@"; }
+
+start_postgres() {
+    local pgdir
+    pgdir=$(mktemp -d /tmp/txtpush-pg.XXXXXX)
+    chown postgres:postgres "$pgdir"
+    chmod 0755 "$pgdir"
+    echo "$pgdir" > "$dir/pgdir"
+    as_postgres "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log"
+    as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w \
+        -o "-k $pgdir -c listen_addresses='' -p 5432" start >/dev/null
+    as_postgres "$pgbin/createdb" -h "$pgdir" -p 5432 txtpush
+}
+
+write_configs() {
+    local pgdir=$1 port=$2
+    cat > "$dir/txtpushd.conf" <<CONF
+[server]
+listen = $dir/txtpushd.sock
+socket_mode = 0666
+workers = 2
+log_level = info
+
+[database]
+conninfo = host=$pgdir port=5432 dbname=txtpush user=postgres
+table_prefix = mdl_
+
+[push]
+username = gateway
+password = secret
+CONF
+    sed "s|unix:/run/txtpush/txtpushd.sock|unix:$dir/txtpushd.sock|" "$here/nginx/txtpush.conf" > "$dir/txtpush-locations.conf"
+    cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $dir/nginx-access.log;
+    client_body_temp_path $dir/nginx-tmp;
+    server {
+        listen 127.0.0.1:$port;
+        include $dir/txtpush-locations.conf;
+    }
+}
+CONF
+    sed -i "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" "$dir/txtpush-locations.conf"
+    mkdir -p "$dir/nginx-tmp"
+}
+
+wait_for_socket() {
+    for _ in $(seq 1 100); do
+        [ -S "$1" ] && return 0
+        sleep 0.05
+    done
+    echo "txtpushd did not open $1; see $dir/txtpushd.log" >&2
+    return 1
+}
+
+start() {
+    local build=${3:?BUILD_DIR needed} port=${4:-8080}
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    stop_all 2>/dev/null || true
+    start_postgres
+    write_configs "$(cat "$dir/pgdir")" "$port"
+    "$build/txtpushd" migrate -c "$dir/txtpushd.conf" >"$dir/migrate.log" 2>&1
+    "$build/txtpushd" -c "$dir/txtpushd.conf" >>"$dir/txtpushd.log" 2>&1 &
+    echo $! > "$dir/txtpushd.pid"
+    wait_for_socket "$dir/txtpushd.sock"
+    nginx -c "$dir/nginx.conf" -p "$dir"
+    echo "txtpush is up: http://127.0.0.1:$port/blocks/moodletxt/push.php"
+}
+
+stop_pidfile() {
+    local file=$1
+    [ -f "$file" ] || return 0
+    local pid
+    pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+}
+
+stop_all() {
+    stop_pidfile "$dir/nginx.pid"
+    stop_pidfile "$dir/txtpushd.pid"
+    if [ -f "$dir/pgdir" ]; then
+        local pgdir
+        pgdir=$(cat "$dir/pgdir")
+        if [ -d "$pgdir/data" ]; then
+            as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
+        fi
+        rm -rf "$pgdir" "$dir/pgdir"
+    fi
+}
+
+case "$cmd" in
+    start) start "$@" ;;
+    stop) dir=$(cd "$dir" 2>/dev/null && pwd) || exit 0; stop_all ;;
+    *) echo "usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]" >&2; exit 2 ;;
+esac

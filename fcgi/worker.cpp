@@ -1,0 +1,148 @@
+#include "worker.hpp"
+
+#include <fcgiapp.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "push_handler.hpp"
+#include "push_store.hpp"
+
+namespace txtpush {
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;  // this worker's supervisor state: asked to stop
+
+void on_stop_signal(int) {
+    g_stop = 1;
+    FCGX_ShutdownPending();
+}
+
+// No SA_RESTART: a signal must interrupt accept() so the worker can stop.
+void install_stop_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) sigaction(sig, &sa, nullptr);
+    std::signal(SIGHUP, SIG_IGN);   // reloads are the master's business
+    std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error return, not a death
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+}
+
+std::string_view param(FCGX_Request& req, const char* name) {
+    const char* v = FCGX_GetParam(name, req.envp);
+    return v ? std::string_view(v) : std::string_view{};
+}
+
+// Reads at most limit+1 bytes into `body` (reused across requests), then
+// discards the rest so the connection closes cleanly. libfcgi never checks
+// CONTENT_LENGTH, so the cap is enforced here.
+bool read_body(FCGX_Request& req, size_t limit, std::string& body) {
+    body.clear();
+    char chunk[16384];
+    size_t total = 0;
+    for (int n; (n = FCGX_GetStr(chunk, sizeof(chunk), req.in)) > 0;) {
+        total += static_cast<size_t>(n);
+        if (body.size() <= limit) body.append(chunk, std::min<size_t>(static_cast<size_t>(n), limit + 1 - body.size()));
+    }
+    return total <= limit;
+}
+
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 202: return "Accepted";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 413: return "Payload Too Large";
+        case 503: return "Service Unavailable";
+        default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+void write_response(FCGX_Request& req, const Response& response) {
+    std::string head = fmt::format("Status: {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n", response.status,
+                                   reason_phrase(response.status));
+    for (const auto& [name, value] : response.headers) head += fmt::format("{}: {}\r\n", name, value);
+    head += fmt::format("Content-Length: {}\r\n\r\n", response.body.size());
+    FCGX_PutStr(head.data(), static_cast<int>(head.size()), req.out);
+    FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), req.out);
+}
+
+// One accepted request; finishing it (flush, close) is tied to scope.
+class AcceptedRequest {
+public:
+    explicit AcceptedRequest(FCGX_Request& req) : req_(req) {}
+    ~AcceptedRequest() { FCGX_Finish_r(&req_); }
+    AcceptedRequest(const AcceptedRequest&) = delete;
+    AcceptedRequest& operator=(const AcceptedRequest&) = delete;
+
+private:
+    FCGX_Request& req_;
+};
+
+// libfcgi's request struct, freed with the worker.
+class FcgiRequest {
+public:
+    explicit FcgiRequest(int listen_fd) { FCGX_InitRequest(&req_, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR); }
+    ~FcgiRequest() { FCGX_Free(&req_, 1); }
+    FcgiRequest(const FcgiRequest&) = delete;
+    FcgiRequest& operator=(const FcgiRequest&) = delete;
+    FCGX_Request& get() { return req_; }
+
+private:
+    FCGX_Request req_{};
+};
+
+}  // namespace
+
+int run_worker(int listen_fd, const Config& config, PushValidator& validator, const Log& log) {
+    install_stop_handlers();
+    if (FCGX_Init() != 0) {
+        log.error("fcgi_init_failed");
+        return 1;
+    }
+    PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
+    store.connect();  // a database that is down now is retried per request
+    PushHandler handler(config, validator, store, log, unix_now);
+    FcgiRequest fcgi(listen_fd);
+    FCGX_Request& req = fcgi.get();
+    std::string body;
+    unsigned long served = 0;
+    log.debug("worker_started");
+
+    while (!g_stop) {
+        if (FCGX_Accept_r(&req) < 0) {
+            if (g_stop || errno == EINTR) continue;
+            log.error("fcgi_accept_failed", {{"error", std::strerror(errno)}});
+            return 1;
+        }
+        AcceptedRequest accepted(req);
+        std::string_view uri = param(req, "DOCUMENT_URI");
+        if (uri == "/txtpush-ping") {
+            write_response(req, Response{200, "pong\n", {}});
+            continue;
+        }
+        bool fits = read_body(req, config.body_limit, body);
+        std::string request_id = std::string(param(req, "REQUEST_ID"));
+        if (request_id.empty()) request_id = fmt::format("{}-{}", ::getpid(), served);
+        Request request{param(req, "REQUEST_METHOD"), param(req, "CONTENT_TYPE"), body, !fits,
+                        param(req, "REMOTE_ADDR"), request_id};
+        write_response(req, handler.handle_push(request));
+        ++served;
+    }
+    log.debug("worker_stopped", {{"served", std::to_string(served)}});
+    return 0;
+}
+
+}  // namespace txtpush

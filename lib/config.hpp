@@ -1,0 +1,39 @@
+// txtpushd's configuration: one INI file, every key optional but the push
+// credentials. deploy/txtpushd.conf.example documents each key.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "credentials.hpp"
+#include "log.hpp"
+#include "result.hpp"
+
+namespace txtpush {
+
+struct Config {
+    // [server]
+    std::string listen = "/run/txtpush/txtpushd.sock";  // unix path, or host:port
+    unsigned socket_mode = 0660;
+    std::string socket_owner;  // user name; empty keeps the process's
+    std::string socket_group;  // group name; empty keeps the process's
+    int workers = 0;           // 0: one per CPU core
+    size_t body_limit = 1024 * 1024;
+    LogLevel log_level = LogLevel::info;
+
+    // [database]
+    std::string conninfo = "dbname=moodle";
+    std::string table_prefix = "mdl_";
+
+    // [push]
+    Credentials credentials;
+    std::string unknown_sender_name = "Unknown";
+};
+
+// A table prefix goes into SQL text, so only [a-z0-9_] is allowed.
+bool valid_table_prefix(std::string_view prefix);
+
+Result<Config> parse_config(std::string_view text);
+Result<Config> load_config(const std::string& path);
+
+}  // namespace txtpush

@@ -1,0 +1,51 @@
+#include "credentials.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace txtpush {
+
+Sha256 sha256(std::string_view data) {
+    Sha256 out;
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+    return out;
+}
+
+std::string to_hex(const Sha256& digest) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : digest) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+std::optional<Sha256> sha256_from_hex(std::string_view hex) {
+    if (hex.size() != 64) return std::nullopt;
+    Sha256 out;
+    for (size_t i = 0; i < 32; ++i) {
+        unsigned value = 0;
+        for (char c : hex.substr(i * 2, 2)) {
+            value <<= 4;
+            if (c >= '0' && c <= '9') value |= c - '0';
+            else if (c >= 'a' && c <= 'f') value |= c - 'a' + 10;
+            else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
+            else return std::nullopt;
+        }
+        out[i] = static_cast<unsigned char>(value);
+    }
+    return out;
+}
+
+bool Credentials::accepts(std::string_view username, std::string_view password) const {
+    if (!configured_) return false;
+    Sha256 u = sha256(username);
+    Sha256 p = sha256(password);
+    // Evaluate both comparisons: no early exit on a wrong username.
+    int user_differs = CRYPTO_memcmp(u.data(), username_.data(), u.size());
+    int pass_differs = CRYPTO_memcmp(p.data(), password_.data(), p.size());
+    return (user_differs | pass_differs) == 0;
+}
+
+}  // namespace txtpush

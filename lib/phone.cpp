@@ -1,0 +1,51 @@
+#include "phone.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+
+namespace txtpush {
+
+namespace {
+
+std::string digits_of(std::string_view s) {
+    std::string out;
+    for (char c : s)
+        if (c >= '0' && c <= '9') out += c;
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    size_t first = s.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    size_t last = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(first, last - first + 1));
+}
+
+bool possible_number(const std::string& e164) {
+    using i18n::phonenumbers::PhoneNumberUtil;
+    const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
+    i18n::phonenumbers::PhoneNumber parsed;
+    if (util->Parse(e164, "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return false;
+    return util->IsPossibleNumber(parsed);
+}
+
+}  // namespace
+
+std::string canonical_phone(std::string_view raw, const PhoneRules& rules) {
+    std::string t = trim(raw);
+    std::string digits = digits_of(t);
+    if (digits.empty()) return {};
+    if (t[0] == '+') return "+" + digits;
+    if (digits.rfind("00", 0) == 0) return "+" + digits.substr(2);
+    const std::string& np = rules.national_prefix;
+    if (!np.empty() && digits.rfind(np, 0) == 0)
+        return "+" + digits_of(rules.international_prefix) + digits.substr(np.size());
+    return "+" + digits;
+}
+
+PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules) {
+    std::string canonical = canonical_phone(raw, rules);
+    if (!canonical.empty() && canonical.size() <= 21 && possible_number(canonical)) return {canonical, true};
+    return {trim(raw), false};
+}
+
+}  // namespace txtpush

@@ -1,0 +1,34 @@
+// Phone numbers in one international form, so that `07700 900123`,
+// `+44 7700 900123` and `447700900123` compare equal.
+//
+// The same rules run in PostgreSQL as {prefix}txtpush_phone() (sql/migrations)
+// for numbers stored in Moodle's tables; keep the two in step.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace txtpush {
+
+// From config_plugins (plugin moodletxt): Default_International_Prefix, National_Prefix.
+struct PhoneRules {
+    std::string international_prefix = "+44";
+    std::string national_prefix = "0";
+};
+
+struct PhoneNumber {
+    std::string value;       // E.164 ("+447700900123") when plausible, else as received
+    bool plausible = false;  // libphonenumber finds it a possible number
+};
+
+// Rules: keep `+` and digits. `+...` stays; `00...` becomes `+...`; a number
+// starting with the national prefix gets the international prefix instead;
+// any other run of digits is taken as international that lost its `+`
+// (form decoding turns an unencoded `+` into a space).
+std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
+
+// canonical_phone() checked with libphonenumber; an implausible number is kept
+// as received (trimmed), never dropped.
+PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules);
+
+}  // namespace txtpush

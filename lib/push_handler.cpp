@@ -1,0 +1,86 @@
+#include "push_handler.hpp"
+
+#include <chrono>
+#include <strings.h>
+
+#include <fmt/format.h>
+
+#include "form.hpp"
+#include "push_document.hpp"
+
+namespace txtpush {
+
+int64_t unix_now() {
+    using namespace std::chrono;
+    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+PushHandler::PushHandler(const Config& config, PushValidator& validator, PushStore& store, const Log& log,
+                         Clock clock)
+    : config_(config), validator_(validator), store_(store), log_(log), clock_(std::move(clock)) {}
+
+static bool is_form_post(std::string_view content_type) {
+    constexpr std::string_view form = "application/x-www-form-urlencoded";
+    if (content_type.empty()) return true;  // the gateway documents none; accept a bare body
+    if (content_type.size() < form.size() || strncasecmp(content_type.data(), form.data(), form.size()) != 0)
+        return false;
+    return content_type.size() == form.size() || content_type[form.size()] == ';';
+}
+
+Response PushHandler::refuse(const Request& request, const Error& error, std::string_view outcome) {
+    log_.write(error.status >= 500 ? LogLevel::error : LogLevel::warn, "push_refused",
+               {{"request_id", request.request_id},
+                {"peer", request.peer},
+                {"status", std::to_string(error.status)},
+                {"outcome", outcome},
+                {"reason", error.reason}});
+    Response response{error.status, fmt::format("error: {}\n", error.reason), {}};
+    if (error.status == 405) response.headers.emplace_back("Allow", "POST");
+    if (error.status == 503) response.headers.emplace_back("Retry-After", "30");
+    return response;
+}
+
+Response PushHandler::handle_push(const Request& request) {
+    auto started = std::chrono::steady_clock::now();
+
+    if (request.method != "POST") return refuse(request, fail(405, "only POST is accepted"), "method");
+    if (request.body_too_large)
+        return refuse(request, fail(413, fmt::format("body larger than {} bytes", config_.body_limit)), "too_large");
+    if (!is_form_post(request.content_type))
+        return refuse(request, fail(400, "expected an application/x-www-form-urlencoded form post"), "content_type");
+
+    auto form = decode_push_form(request.body);
+    if (!form) return refuse(request, form.error(), "form");
+
+    // Only the username's validity is logged, never what was typed as the password.
+    if (!config_.credentials.accepts(form->u, form->p))
+        return refuse(request, fail(403, "wrong push username or password"), "auth");
+
+    auto doc = validator_.parse(form->x);
+    if (!doc) return refuse(request, doc.error(), "invalid_xml");
+    Push push = extract_push(**doc);
+
+    auto stored = store_.store(push, clock_());
+    if (!stored) return refuse(request, stored.error(), "store");
+
+    const StoreReport& r = *stored;
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    log_.info("push_stored", {{"request_id", request.request_id},
+                              {"peer", request.peer},
+                              {"status", "200"},
+                              {"statuses", std::to_string(r.statuses)},
+                              {"statuses_new", std::to_string(r.statuses_new)},
+                              {"inbound", std::to_string(r.inbound)},
+                              {"inbox_rows_new", std::to_string(r.inbox_rows_new)},
+                              {"unrouted", std::to_string(r.unrouted)},
+                              {"ignored", std::to_string(push.ignored)},
+                              {"implausible_numbers", std::to_string(r.implausible_numbers)},
+                              {"truncated", std::to_string(r.truncated_values)},
+                              {"ms", fmt::format("{:.2f}", ms)}});
+    return Response{200,
+                    fmt::format("ok statuses={} statuses_new={} inbound={} inbox_rows_new={} unrouted={} ignored={}\n",
+                                r.statuses, r.statuses_new, r.inbound, r.inbox_rows_new, r.unrouted, push.ignored),
+                    {}};
+}
+
+}  // namespace txtpush

@@ -1,0 +1,62 @@
+// Storage of a whole push in one PostgreSQL transaction.
+//
+// One connection per worker, statements prepared once per connection. A push
+// is written with one statement per table (rows batched as one JSON
+// parameter); unique indexes make every write an idempotent upsert, so a
+// replayed push, or a retry after a lost commit acknowledgement, changes nothing.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "log.hpp"
+#include "push_document.hpp"
+#include "result.hpp"
+#include "routing.hpp"
+
+namespace txtpush {
+
+struct StoreReport {
+    size_t statuses = 0;         // status updates in the push (after de-duplication)
+    size_t statuses_new = 0;     // rows actually inserted
+    size_t inbound = 0;          // inbound SMS in the push
+    size_t inbox_rows_new = 0;   // inbox rows inserted (one per receiving user)
+    size_t unrouted = 0;         // inbound SMS kept in txtpush_unrouted
+    size_t implausible_numbers = 0;
+    size_t truncated_values = 0;  // texts cut to their column's length
+};
+
+struct StoreOptions {
+    std::string conninfo;
+    std::string table_prefix = "mdl_";
+    std::string unknown_sender_name = "Unknown";
+};
+
+class PushStore {
+public:
+    PushStore(StoreOptions options, const Log& log);
+    ~PushStore();
+    PushStore(const PushStore&) = delete;
+    PushStore& operator=(const PushStore&) = delete;
+
+    // Stores the push, `now` (Unix seconds) stamping the status updates.
+    // 503 when the database cannot be reached; nothing is stored on failure.
+    Result<StoreReport> store(const Push& push, int64_t now);
+
+    // Connects (or reconnects) now; false when the database does not answer.
+    bool connect();
+    bool connected() const;
+
+private:
+    class Session;
+    StoreReport store_in_transaction(const Push& push, int64_t now);
+
+    StoreOptions options_;
+    const Log& log_;
+    std::unique_ptr<Session> session_;
+};
+
+}  // namespace txtpush

@@ -1,0 +1,111 @@
+#include "xml_validator.hpp"
+
+#include <libxml/xmlerror.h>
+
+#include <fmt/format.h>
+
+namespace txtpush {
+
+namespace {
+
+// Keeps the first error libxml2 reports while it is installed.
+struct FirstError {
+    bool set = false;
+    int line = 0;
+    std::string message;
+
+    static void collect(void* self, xmlError* error) {
+        auto* me = static_cast<FirstError*>(self);
+        if (me->set || error == nullptr || error->level == XML_ERR_WARNING) return;
+        me->set = true;
+        me->line = error->line;
+        me->message = error->message ? error->message : "unknown error";
+        for (char& c : me->message)
+            if (c == '\n') c = ' ';
+        while (!me->message.empty() && me->message.back() == ' ') me->message.pop_back();
+    }
+
+    Error as_error(std::string_view fallback) const {
+        if (!set) return fail(400, std::string(fallback));
+        return fail(400, fmt::format("line {}: {}", line, message));
+    }
+};
+
+// Routes libxml2's thread-global structured errors to a FirstError for the
+// lifetime of this guard.
+class ErrorCapture {
+public:
+    explicit ErrorCapture(FirstError& sink) { xmlSetStructuredErrorFunc(&sink, &FirstError::collect); }
+    ~ErrorCapture() { xmlSetStructuredErrorFunc(nullptr, nullptr); }
+    ErrorCapture(const ErrorCapture&) = delete;
+    ErrorCapture& operator=(const ErrorCapture&) = delete;
+};
+
+struct DoctypeSeen {
+    bool seen = false;
+    int line = 0;
+};
+
+// SAX hook called at `<!DOCTYPE`: stop before any declaration is read.
+void refuse_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
+    auto* ctxt = static_cast<xmlParserCtxt*>(ctx);
+    auto* seen = static_cast<DoctypeSeen*>(ctxt->_private);
+    if (seen != nullptr) {
+        seen->seen = true;
+        seen->line = xmlSAX2GetLineNumber(ctx);
+    }
+    xmlStopParser(ctxt);
+}
+
+xmlParserInputPtr refuse_external_entity(const char*, const char*, xmlParserCtxtPtr) { return nullptr; }
+
+struct SchemaParserCtxtFree {
+    void operator()(xmlSchemaParserCtxt* c) const { xmlSchemaFreeParserCtxt(c); }
+};
+
+constexpr int kParseOptions = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING;
+
+}  // namespace
+
+void harden_libxml2() {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(refuse_external_entity);
+}
+
+Result<PushValidator> PushValidator::compile(std::string_view xsd) {
+    FirstError first;
+    ErrorCapture capture(first);
+    std::unique_ptr<xmlSchemaParserCtxt, SchemaParserCtxtFree> pctxt(
+        xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size())));
+    if (!pctxt) return fail(500, "cannot create schema parser");
+    PushValidator v;
+    v.schema_.reset(xmlSchemaParse(pctxt.get()));
+    if (!v.schema_) return first.as_error("cannot compile the push schema");
+    v.valid_.reset(xmlSchemaNewValidCtxt(v.schema_.get()));
+    v.parser_.reset(xmlNewParserCtxt());
+    if (!v.valid_ || !v.parser_) return fail(500, "out of memory creating XML contexts");
+    v.parser_->sax->internalSubset = refuse_doctype;
+    return v;
+}
+
+Result<PushValidator> PushValidator::compile_builtin() { return compile(builtin_push_xsd()); }
+
+Result<XmlDocPtr> PushValidator::parse(std::string_view xml) {
+    if (xml.size() > static_cast<size_t>(INT32_MAX)) return fail(413, "document too large");
+    FirstError first;
+    ErrorCapture capture(first);
+    DoctypeSeen doctype;
+    parser_->_private = &doctype;
+    XmlDocPtr doc(xmlCtxtReadMemory(parser_.get(), xml.data(), static_cast<int>(xml.size()), "push.xml",
+                                    nullptr, kParseOptions));
+    parser_->_private = nullptr;
+    if (doctype.seen) return fail(400, fmt::format("line {}: a DOCTYPE is not allowed in a push", doctype.line));
+    if (!doc || !parser_->wellFormed) return first.as_error("document is not well-formed XML");
+    xmlSchemaSetValidStructuredErrors(valid_.get(), &FirstError::collect, &first);
+    int rc = xmlSchemaValidateDoc(valid_.get(), doc.get());
+    xmlSchemaSetValidStructuredErrors(valid_.get(), nullptr, nullptr);
+    if (rc != 0) return first.as_error("document does not match the push schema");
+    return doc;
+}
+
+}  // namespace txtpush
