@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# On a fresh Debian 12 machine, as root: installs the packages, builds
+# txtpushd, and runs it locally behind nginx on 127.0.0.1:8080 with a
+# throwaway PostgreSQL cluster, all in ./.txtpush-local.
+#   deploy/quickstart.sh          start (or restart)
+#   deploy/quickstart.sh stop     stop everything it started
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+local_dir=$PWD/.txtpush-local
+
+if [ "${1:-}" = stop ]; then
+    deploy/local-stack.sh stop "$local_dir"
+    exit 0
+fi
+
+deploy/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target txtpushd
+deploy/local-stack.sh start "$local_dir" build 8080
+
+cat <<MSG
+
+Push a sample status update (a second run adds no row):
+  curl -s --data-urlencode u=gateway --data-urlencode p=secret \\
+       --data-urlencode x@deploy/sample-push.xml http://127.0.0.1:8080/blocks/moodletxt/push.php
+
+Look at the tables:
+  psql -h $(cat "$local_dir/pgdir") -U postgres txtpush -c 'SELECT * FROM mdl_block_moodletxt_status'
+
+Logs: $local_dir/txtpushd.log   Config: $local_dir/txtpushd.conf
+Stop: deploy/quickstart.sh stop
+MSG

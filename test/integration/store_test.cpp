@@ -1,0 +1,263 @@
+// PushStore and the migrations against the real PostgreSQL the test harness
+// started (deploy/local-stack.sh), under the table prefix it_.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "migrations.hpp"
+#include "push_store.hpp"
+#include "test_support.hpp"
+
+using namespace txtpush;
+
+namespace {
+
+constexpr const char* kPrefix = "it_";
+
+const char* kTables[] = {"user", "config_plugins", "block_moodletxt_inbox", "block_moodletxt_accounts",
+                         "block_moodletxt_status", "block_moodletxt_filter", "block_moodletxt_in_fil",
+                         "block_moodletxt_ab", "block_moodletxt_ab_entry", "block_moodletxt_in_ab",
+                         "block_moodletxt_in_u", "txtpush_unrouted"};
+
+// Accounts, users, filters and address books every routing case uses.
+const char* kDirectory = R"(
+INSERT INTO it_user (id, username, firstname, lastname, phone1, phone2, deleted) VALUES
+  (100, 'default', 'Default', 'User', '', '', 0),
+  (101, 'kw1', 'Kim', 'Word', '', '', 0),
+  (102, 'kw2', 'Kay', 'Word', '', '', 0),
+  (103, 'ph', 'Phil', 'Ter', '', '', 0),
+  (201, 'ada', 'Ada', 'Lovelace', '07700 900211', '07700 900201', 0),
+  (202, 'gone', 'Gone', 'User', '', '+447700900202', 1);
+INSERT INTO it_block_moodletxt_accounts (id, username, password, description, defaultuser, inboundenabled, lastupdate) VALUES
+  (7, 'CollegeSMS', 'x', 'main', 100, 1, 0),
+  (8, 'Closed', 'x', 'off', 100, 0, 0),
+  (9, 'NoDefault', 'x', 'broken', 999, 1, 0);
+INSERT INTO it_block_moodletxt_filter (id, account, type, value) VALUES
+  (1, 7, 'keyword', 'help'), (2, 7, 'phoneno', '07700 900555');
+INSERT INTO it_block_moodletxt_in_fil (filter, userid) VALUES (1, 101), (1, 102), (2, 102), (2, 103);
+INSERT INTO it_block_moodletxt_ab (id, name, type, owner) VALUES
+  (1, 'School', 'global', 0), (2, 'Kim''s', 'private', 101), (3, 'Stranger''s', 'private', 999);
+INSERT INTO it_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) VALUES
+  (301, 1, 'Bal', 'Glo', '', '+44 7700 900301'),
+  (302, 2, 'Vate', 'Pri', '', '07700900302'),
+  (303, 3, 'Book', 'Other', '', '+447700900303');
+)";
+
+class StoreTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        pqxx::connection conn(test::stack_conninfo());
+        Log quiet(LogLevel::error);
+        auto applied = migrate(conn, kPrefix, quiet);
+        ASSERT_TRUE(applied.ok()) << applied.error().reason;
+    }
+
+    void SetUp() override {
+        db_.emplace(test::stack_conninfo());
+        pqxx::work txn(*db_);
+        for (const char* t : kTables) txn.exec(std::string("TRUNCATE it_") + t + " RESTART IDENTITY");
+        txn.exec(kDirectory);
+        txn.commit();
+        store_ = std::make_unique<PushStore>(StoreOptions{test::stack_conninfo(), kPrefix, "Unknown"}, log_);
+    }
+
+    StoreReport store(const Push& push) {
+        auto r = store_->store(push, 1764000999);
+        EXPECT_TRUE(r.ok()) << r.error().reason;
+        return r.ok() ? *r : StoreReport{};
+    }
+
+    void sql(const std::string& statement) {
+        pqxx::work txn(*db_);
+        txn.exec(statement);
+        txn.commit();
+    }
+
+    pqxx::result query(const std::string& q) {
+        pqxx::work txn(*db_);
+        auto r = txn.exec(q);
+        txn.commit();
+        return r;
+    }
+
+    int64_t count(const std::string& table) {
+        return query("SELECT count(*) FROM it_" + table)[0][0].as<int64_t>();
+    }
+
+    // "userid:firstname:lastname:source:link" for each inbox row of a ticket.
+    std::vector<std::string> inbox_of(int64_t ticket) {
+        std::vector<std::string> out;
+        auto rows = query(
+            "SELECT i.userid, i.sourcefirstname, i.sourcelastname, i.source, "
+            "coalesce('u' || u.userid, 'ab' || a.contact, '-') FROM it_block_moodletxt_inbox i "
+            "LEFT JOIN it_block_moodletxt_in_u u ON u.receivedmessage = i.id "
+            "LEFT JOIN it_block_moodletxt_in_ab a ON a.receivedmessage = i.id "
+            "WHERE i.ticket = " + std::to_string(ticket) + " ORDER BY i.userid");
+        for (const auto& r : rows)
+            out.push_back(r[0].as<std::string>() + ":" + r[1].as<std::string>() + ":" + r[2].as<std::string>() +
+                          ":" + r[3].as<std::string>() + ":" + r[4].as<std::string>());
+        return out;
+    }
+
+    Log log_{LogLevel::error};
+    std::optional<pqxx::connection> db_;
+    std::unique_ptr<PushStore> store_;
+};
+
+InboundSms sms(int64_t ticket, std::string text, std::string phone, std::string account = "CollegeSMS") {
+    return InboundSms{ticket, std::move(text), std::move(phone), 1764000000, "88020", std::move(account)};
+}
+
+}  // namespace
+
+TEST_F(StoreTest, MigrationsAreIdempotentAndVersioned) {
+    Log quiet(LogLevel::error);
+    auto again = migrate(*db_, kPrefix, quiet);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, 0);
+    auto version = schema_version(*db_, kPrefix);
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(*version, static_cast<int>(builtin_migrations().size()));
+    auto plugin_tables = query(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'it\\_block\\_moodletxt\\_%'");
+    EXPECT_EQ(plugin_tables[0][0].as<int>(), 23);
+}
+
+TEST_F(StoreTest, StatusUpdatesAreUpsertedOnce) {
+    Push push;
+    push.statuses = {{900001, 0, "Queued", ""}, {900001, 5, "Delivered", ""}, {900001, 5, "Delivered", ""}};
+    StoreReport first = store(push);
+    EXPECT_EQ(first.statuses, 2u);
+    EXPECT_EQ(first.statuses_new, 2u);
+    auto rows = query("SELECT ticketnumber, status, statusmessage, updatetime FROM it_block_moodletxt_status ORDER BY status");
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1][2].as<std::string>(), "Delivered");
+    EXPECT_EQ(rows[1][3].as<int64_t>(), 1764000999);
+    StoreReport replay = store(push);
+    EXPECT_EQ(replay.statuses_new, 0u);
+    EXPECT_EQ(count("block_moodletxt_status"), 2);
+}
+
+TEST_F(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
+    Push push;
+    push.statuses = {{5, 1, std::string(150, 'x') + "'; DROP TABLE x; --", ""}};
+    push.inbound = {sms(6, "Robert'); DROP TABLE students;-- \\ \"q\"", "+447700900999")};
+    StoreReport r = store(push);
+    EXPECT_EQ(r.truncated_values, 1u);
+    EXPECT_EQ(query("SELECT statusmessage FROM it_block_moodletxt_status")[0][0].as<std::string>(), std::string(100, 'x'));
+    EXPECT_EQ(query("SELECT messagetext FROM it_block_moodletxt_inbox")[0][0].as<std::string>(),
+              "Robert'); DROP TABLE students;-- \\ \"q\"");
+}
+
+struct RoutingCase {
+    const char* name;
+    std::string setup;  // extra SQL before the push
+    InboundSms message;
+    std::vector<std::string> inbox;  // expected inbox_of(ticket)
+};
+
+TEST_F(StoreTest, InboundRoutingTable) {
+    const RoutingCase cases[] = {
+        {"keyword in any case", "", sms(1, "hElP please", "+447700900999"),
+         {"101:Unknown::+447700900999:-", "102:Unknown::+447700900999:-"}},
+        {"phone filter across notations", "", sms(2, "hello", "+44 7700 900555"),
+         {"102:Unknown::+447700900555:-", "103:Unknown::+447700900555:-"}},
+        {"keyword and phone filter: union, each user once", "", sms(3, "HELP", "07700900555"),
+         {"101:Unknown::+447700900555:-", "102:Unknown::+447700900555:-", "103:Unknown::+447700900555:-"}},
+        {"no filter matches: default user", "", sms(4, "hello", "+447700900999"), {"100:Unknown::+447700900999:-"}},
+        {"sender is a Moodle user via phone2 (default)", "", sms(5, "hi", "+447700900201"),
+         {"100:Ada:Lovelace:+447700900201:u201"}},
+        {"phone1 is not looked at by default", "", sms(6, "hi", "+447700900211"), {"100:Unknown::+447700900211:-"}},
+        {"sender via phone1 per setting",
+         "INSERT INTO it_config_plugins (plugin, name, value) VALUES ('moodletxt', 'Phone_Number_Source', 'phone1')",
+         sms(7, "hi", "+447700900211"), {"100:Ada:Lovelace:+447700900211:u201"}},
+        {"deleted user ignored", "", sms(8, "hi", "+447700900202"), {"100:Unknown::+447700900202:-"}},
+        {"global contact", "", sms(9, "hi", "07700 900301"), {"100:Glo:Bal:+447700900301:ab301"}},
+        {"private contact of a receiving user", "", sms(10, "help", "+447700900302"),
+         {"101:Pri:Vate:+447700900302:ab302", "102:Pri:Vate:+447700900302:ab302"}},
+        {"contact in someone else's private book ignored", "", sms(11, "hi", "+447700900303"),
+         {"100:Unknown::+447700900303:-"}},
+        {"lost + restored", "", sms(12, "hi", " 447700900201"), {"100:Ada:Lovelace:+447700900201:u201"}},
+    };
+    for (const RoutingCase& c : cases) {
+        SCOPED_TRACE(c.name);
+        if (!c.setup.empty()) sql(c.setup);
+        Push push;
+        push.inbound = {c.message};
+        StoreReport r = store(push);
+        EXPECT_EQ(r.inbox_rows_new, c.inbox.size());
+        EXPECT_EQ(inbox_of(c.message.ticket), c.inbox);
+        sql("DELETE FROM it_config_plugins");
+    }
+}
+
+TEST_F(StoreTest, UnroutableMessagesAreKeptNotLost) {
+    Push push;
+    push.inbound = {sms(20, "hi", "+447700900999", "Nobody"), sms(21, "hi", "+447700900999", "Closed"),
+                    sms(22, "hi", "+447700900999", "NoDefault")};
+    StoreReport r = store(push);
+    EXPECT_EQ(r.unrouted, 3u);
+    EXPECT_EQ(count("block_moodletxt_inbox"), 0);
+    auto rows = query("SELECT ticket, reason, destinationaccount, source FROM it_txtpush_unrouted ORDER BY ticket");
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0][1].as<std::string>(), "unknown account");
+    EXPECT_EQ(rows[1][1].as<std::string>(), "inbound disabled for account");
+    EXPECT_EQ(rows[2][1].as<std::string>(), "default user does not exist");
+    EXPECT_EQ(rows[0][2].as<std::string>(), "Nobody");
+    EXPECT_EQ(rows[0][3].as<std::string>(), "+447700900999");
+}
+
+TEST_F(StoreTest, ReplayOfEverythingAddsNothing) {
+    Push push;
+    push.statuses = {{1, 5, "Delivered", ""}};
+    push.inbound = {sms(1, "help", "07700900555"), sms(2, "hi", "+447700900201"), sms(3, "hi", "+447700900301"),
+                    sms(4, "hi", "+447700900999", "Nobody")};
+    store(push);
+    std::vector<int64_t> before;
+    for (const char* t : kTables) before.push_back(count(t));
+    StoreReport again = store(push);
+    EXPECT_EQ(again.statuses_new, 0u);
+    EXPECT_EQ(again.inbox_rows_new, 0u);
+    std::vector<int64_t> after;
+    for (const char* t : kTables) after.push_back(count(t));
+    EXPECT_EQ(before, after);
+    EXPECT_EQ(count("block_moodletxt_inbox"), 3 + 1 + 1);
+    EXPECT_EQ(count("block_moodletxt_in_u"), 1);
+    EXPECT_EQ(count("block_moodletxt_in_ab"), 1);
+}
+
+TEST_F(StoreTest, AFailedPushStoresNothing) {
+    // A status row that breaks a constraint makes the whole push roll back,
+    // inbound rows included.
+    sql("ALTER TABLE it_block_moodletxt_status ADD CONSTRAINT it_no_status_6 CHECK (status <> 6)");
+    Push push;
+    push.inbound = {sms(30, "hi", "+447700900999")};
+    push.statuses = {{30, 6, "failed", ""}};
+    auto r = store_->store(push, 1);
+    sql("ALTER TABLE it_block_moodletxt_status DROP CONSTRAINT it_no_status_6");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, 500);
+    EXPECT_EQ(count("block_moodletxt_inbox"), 0);
+    EXPECT_EQ(count("block_moodletxt_status"), 0);
+}
+
+TEST_F(StoreTest, ReconnectsAfterTheConnectionIsKilled) {
+    Push push;
+    push.statuses = {{40, 1, "a", ""}};
+    store(push);
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+        "AND datname = current_database() AND application_name = ''");
+    push.statuses = {{41, 1, "b", ""}};
+    StoreReport r = store(push);
+    EXPECT_EQ(r.statuses_new, 1u);
+    EXPECT_EQ(count("block_moodletxt_status"), 2);
+}
+
+TEST_F(StoreTest, UnreachableDatabaseIs503) {
+    PushStore down(StoreOptions{"host=/nonexistent port=1 dbname=x connect_timeout=1", kPrefix, "Unknown"}, log_);
+    Push push;
+    push.statuses = {{50, 1, "a", ""}};
+    auto r = down.store(push, 1);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, 503);
+}

@@ -1,0 +1,34 @@
+// Helpers shared by the test suites: fixtures, the local stack's database,
+// and a minimal HTTP client for driving nginx as the gateway would.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace txtpush::test {
+
+// test/fixtures/<relative>, read whole.
+std::string fixture(std::string_view relative);
+
+// application/x-www-form-urlencoded encoding of one value.
+std::string form_encode(std::string_view value);
+std::string push_body(std::string_view user, std::string_view password, std::string_view xml);
+
+// libpq conninfo of the database started by deploy/local-stack.sh for the
+// tests (directory from TXTPUSH_TEST_STACK).
+std::string stack_conninfo();
+std::string stack_dir();
+int stack_http_port();
+
+struct HttpResponse {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+};
+
+// One HTTP/1.1 request to 127.0.0.1:port, connection closed after it.
+HttpResponse http_request(int port, std::string_view method, std::string_view path, std::string_view body,
+                          std::string_view content_type = "application/x-www-form-urlencoded");
+
+}  // namespace txtpush::test

@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "config.hpp"
+
+using namespace txtpush;
+
+TEST(Config, DefaultsApplyToAMinimalFile) {
+    auto c = parse_config("[push]\nusername = gw\npassword = pw\n");
+    ASSERT_TRUE(c.ok()) << c.error().reason;
+    EXPECT_EQ(c->listen, "/run/txtpush/txtpushd.sock");
+    EXPECT_EQ(c->socket_mode, 0660u);
+    EXPECT_EQ(c->workers, 0);
+    EXPECT_EQ(c->body_limit, 1024u * 1024u);
+    EXPECT_EQ(c->table_prefix, "mdl_");
+    EXPECT_EQ(c->unknown_sender_name, "Unknown");
+    EXPECT_TRUE(c->credentials.accepts("gw", "pw"));
+}
+
+TEST(Config, ReadsEveryKey) {
+    auto c = parse_config(R"([server]
+listen = 127.0.0.1:9000
+socket_mode = 0600
+workers = 3
+body_limit = 2048
+log_level = debug
+[database]
+conninfo = host=/tmp dbname=x
+table_prefix = m2_
+[push]
+username = gw
+password_sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+unknown_sender_name = Inconnu
+)");
+    ASSERT_TRUE(c.ok()) << c.error().reason;
+    EXPECT_EQ(c->listen, "127.0.0.1:9000");
+    EXPECT_EQ(c->socket_mode, 0600u);
+    EXPECT_EQ(c->workers, 3);
+    EXPECT_EQ(c->body_limit, 2048u);
+    EXPECT_EQ(c->log_level, LogLevel::debug);
+    EXPECT_EQ(c->conninfo, "host=/tmp dbname=x");
+    EXPECT_EQ(c->table_prefix, "m2_");
+    EXPECT_EQ(c->unknown_sender_name, "Inconnu");
+    EXPECT_TRUE(c->credentials.accepts("gw", "abc"));
+}
+
+TEST(Config, RefusesMistakesWithTheLine) {
+    struct Case {
+        const char* text;
+        const char* expect;
+    } cases[] = {
+        {"[push]\nusername=a\npassword=b\n[server]\nworkrs = 2\n", "line 5: [server] workrs: unknown key"},
+        {"[push]\nusername=a\npassword=b\n[database]\ntable_prefix = mdl; drop\n", "table_prefix"},
+        {"[push]\nusername=a\n", "password or password_sha256 is required"},
+        {"[push]\npassword=b\n", "username is required"},
+        {"[push]\nusername=a\npassword=b\npassword_sha256=00\n", "not both"},
+        {"[server]\nsocket_mode = 999\n", "octal"},
+        {"[nope]\nx=1\n", "unknown section"},
+    };
+    for (const auto& c : cases) {
+        auto r = parse_config(c.text);
+        ASSERT_FALSE(r.ok()) << c.text;
+        EXPECT_NE(r.error().reason.find(c.expect), std::string::npos) << r.error().reason;
+    }
+}
+
+TEST(Config, TablePrefixIsSqlSafe) {
+    EXPECT_TRUE(valid_table_prefix("mdl_"));
+    EXPECT_FALSE(valid_table_prefix(""));
+    EXPECT_FALSE(valid_table_prefix("MDL_"));
+    EXPECT_FALSE(valid_table_prefix("a\"b"));
+}
