@@ -5,6 +5,10 @@
 #
 #   deploy/local-stack.sh start DIR BUILD_DIR [HTTP_PORT]
 #   deploy/local-stack.sh stop DIR
+# and, for the fault tests:
+#   deploy/local-stack.sh pg-stop|pg-start DIR
+#   deploy/local-stack.sh txtpushd-kill DIR          (SIGKILL, master and workers)
+#   deploy/local-stack.sh txtpushd-start DIR BUILD_DIR
 #
 # DIR gets txtpushd.conf, nginx.conf, logs and the pid files; the database
 # lives in a /tmp folder owned by the postgres user (PostgreSQL refuses to
@@ -25,8 +29,7 @@ start_postgres() {
     chmod 0755 "$pgdir"
     echo "$pgdir" > "$dir/pgdir"
     as_postgres "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log"
-    as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w \
-        -o "-k $pgdir -c listen_addresses='' -p 5432" start >/dev/null
+    pg_start
     as_postgres "$pgbin/createdb" -h "$pgdir" -p 5432 txtpush
 }
 
@@ -42,6 +45,12 @@ log_level = info
 [database]
 conninfo = host=$pgdir port=5432 dbname=txtpush user=postgres
 table_prefix = mdl_
+
+[spool]
+dir = $dir/spool
+
+[quarantine]
+dir = $dir/quarantine
 
 [push]
 username = gateway
@@ -75,6 +84,31 @@ wait_for_socket() {
     return 1
 }
 
+start_txtpushd() {
+    rm -f "$dir/txtpushd.sock"
+    "$1/txtpushd" -c "$dir/txtpushd.conf" >>"$dir/txtpushd.log" 2>&1 &
+    echo $! > "$dir/txtpushd.pid"
+    wait_for_socket "$dir/txtpushd.sock"
+}
+
+pg_ctl_stack() {
+    as_postgres "$pgbin/pg_ctl" -D "$(cat "$dir/pgdir")/data" -l "$(cat "$dir/pgdir")/postgres.log" -w "$@" >/dev/null
+}
+
+pg_start() {
+    pg_ctl_stack status && return 0
+    pg_ctl_stack -o "-k $(cat "$dir/pgdir") -c listen_addresses='' -p 5432" start
+}
+
+kill_txtpushd() {
+    local pid
+    pid=$(cat "$dir/txtpushd.pid")
+    pkill -KILL -P "$pid" || true
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$dir/txtpushd.pid"
+}
+
 start() {
     local build=${3:?BUILD_DIR needed} port=${4:-8080}
     mkdir -p "$dir"
@@ -83,9 +117,7 @@ start() {
     start_postgres
     write_configs "$(cat "$dir/pgdir")" "$port"
     "$build/txtpushd" migrate -c "$dir/txtpushd.conf" >"$dir/migrate.log" 2>&1
-    "$build/txtpushd" -c "$dir/txtpushd.conf" >>"$dir/txtpushd.log" 2>&1 &
-    echo $! > "$dir/txtpushd.pid"
-    wait_for_socket "$dir/txtpushd.sock"
+    start_txtpushd "$build"
     nginx -c "$dir/nginx.conf" -p "$dir"
     echo "txtpush is up: http://127.0.0.1:$port/blocks/moodletxt/push.php"
 }
@@ -119,5 +151,9 @@ stop_all() {
 case "$cmd" in
     start) start "$@" ;;
     stop) dir=$(cd "$dir" 2>/dev/null && pwd) || exit 0; stop_all ;;
+    pg-stop) pg_ctl_stack -m fast stop ;;
+    pg-start) pg_start ;;
+    txtpushd-kill) kill_txtpushd ;;
+    txtpushd-start) dir=$(cd "$dir" && pwd); start_txtpushd "${3:?BUILD_DIR needed}" ;;
     *) echo "usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]" >&2; exit 2 ;;
 esac

@@ -10,6 +10,9 @@
 #include "log.hpp"
 #include "master.hpp"
 #include "migrations.hpp"
+#include "push_store.hpp"
+#include "spool.hpp"
+#include "spool_replay.hpp"
 #include "xml_validator.hpp"
 
 using namespace txtpush;
@@ -64,6 +67,58 @@ int run_check_config(const std::string& path) {
     return 0;
 }
 
+// `spool list`, `spool show ID`, `spool replay`; `quarantine list`, `quarantine show NAME`.
+int run_spool_command(const std::string& path, const std::string& action, const std::string& id, Log& log) {
+    auto config = load_config(path);
+    if (!config) {
+        std::cerr << config.error().reason << "\n";
+        return 2;
+    }
+    Spool spool(config->spool_dir, config->spool_max_bytes);
+    Quarantine quarantine(config->quarantine_dir, config->quarantine_max_files, config->quarantine_max_bytes);
+    if (action == "list") {
+        for (const auto& f : spool.list()) std::cout << f.name << "\t" << f.bytes << "\n";
+        return 0;
+    }
+    if (action == "show") {
+        auto item = spool.read(id);
+        if (!item) {
+            std::cerr << item.error().reason << "\n";
+            return 1;
+        }
+        std::cout << "received " << item->received << "\nrequest_id " << item->request_id << "\n\n" << item->xml;
+        return 0;
+    }
+    harden_libxml2();
+    auto validator = PushValidator::compile_builtin();
+    if (!validator) return 1;
+    PushStore store(StoreOptions{config->conninfo, config->table_prefix, config->unknown_sender_name}, log);
+    ReplayResult r = replay_spool(spool, quarantine, *validator, store, log, SIZE_MAX);
+    std::cout << "stored " << r.stored << ", quarantined " << r.quarantined << ", remaining " << r.remaining
+              << (r.database_down ? " (database unavailable)" : "") << "\n";
+    return r.database_down ? 1 : 0;
+}
+
+int run_quarantine_command(const std::string& path, const std::string& action, const std::string& name) {
+    auto config = load_config(path);
+    if (!config) {
+        std::cerr << config.error().reason << "\n";
+        return 2;
+    }
+    Quarantine quarantine(config->quarantine_dir, config->quarantine_max_files, config->quarantine_max_bytes);
+    if (action == "list") {
+        for (const auto& f : quarantine.list()) std::cout << f.name << "\t" << f.bytes << "\n";
+        return 0;
+    }
+    auto text = quarantine.read(name);
+    if (!text) {
+        std::cerr << text.error().reason << "\n";
+        return 1;
+    }
+    std::cout << *text;
+    return 0;
+}
+
 int run_hash_password() {
     std::string password;
     std::getline(std::cin, password);
@@ -82,12 +137,24 @@ int main(int argc, char** argv) {
     auto* check_cmd = app.add_subcommand("check-config", "validate the configuration file, then exit");
     auto* hash_cmd =
         app.add_subcommand("hash-password", "read a push password on stdin, print its password_sha256 value");
-    for (auto* sub : {migrate_cmd, check_cmd}) sub->add_option("-c,--config", config_path, "configuration file");
+    std::string action, item;
+    auto* spool_cmd = app.add_subcommand("spool", "pushes waiting for the database: list, show ID, replay");
+    spool_cmd->add_option("action", action, "list, show or replay")
+        ->required()
+        ->check(CLI::IsMember({"list", "show", "replay"}));
+    spool_cmd->add_option("id", item, "spool id (for show)");
+    auto* quarantine_cmd = app.add_subcommand("quarantine", "refused pushes kept for inspection: list, show NAME");
+    quarantine_cmd->add_option("action", action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
+    quarantine_cmd->add_option("name", item, "file name (for show)");
+    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd})
+        sub->add_option("-c,--config", config_path, "configuration file");
     CLI11_PARSE(app, argc, argv);
 
     Log log;
     if (*migrate_cmd) return run_migrate(config_path, log);
     if (*check_cmd) return run_check_config(config_path);
     if (*hash_cmd) return run_hash_password();
+    if (*spool_cmd) return run_spool_command(config_path, action, item, log);
+    if (*quarantine_cmd) return run_quarantine_command(config_path, action, item);
     return run_service(config_path, log);
 }

@@ -1,6 +1,7 @@
 #include "master.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "listen_socket.hpp"
+#include "spooler.hpp"
 #include "worker.hpp"
 
 namespace txtpush {
@@ -28,6 +30,7 @@ constexpr auto kCrashWindow = std::chrono::seconds(10);
 constexpr auto kCrashBackoff = std::chrono::seconds(5);
 
 // The supervisor's state: the pool and the recent deaths.
+// Slots 0..size-1 are FastCGI workers; slot `size` is the spooler.
 struct Pool {
     int listen_fd = -1;
     int size = 1;
@@ -50,13 +53,17 @@ sigset_t master_signals() {
 }
 
 bool spawn(Pool& pool, int slot, const Config& config, PushValidator& validator, const Log& log) {
+    pid_t master = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         log.error("fork_failed", {{"error", std::strerror(errno)}});
         return false;
     }
     if (pid == 0) {
-        int code = run_worker(pool.listen_fd, config, validator, log);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a master killed outright takes its children along
+        if (::getppid() != master) ::_exit(1);
+        int code = slot == pool.size ? run_spooler(config, validator, log)
+                                     : run_worker(pool.listen_fd, config, validator, log);
         std::fflush(nullptr);
         ::_exit(code);
     }
@@ -68,7 +75,7 @@ bool spawn(Pool& pool, int slot, const Config& config, PushValidator& validator,
 // Free slots are those no live worker holds.
 void fill(Pool& pool, const Config& config, PushValidator& validator, const Log& log) {
     if (Clock::now() < pool.backoff_until) return;
-    for (int slot = 0; slot < pool.size; ++slot) {
+    for (int slot = 0; slot <= pool.size; ++slot) {
         bool taken = false;
         for (const auto& [pid, s] : pool.workers) taken |= s == slot;
         if (!taken) spawn(pool, slot, config, validator, log);

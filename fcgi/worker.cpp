@@ -1,40 +1,20 @@
 #include "worker.hpp"
 
 #include <fcgiapp.h>
-#include <signal.h>
 
 #include <cerrno>
-#include <csignal>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "push_handler.hpp"
 #include "push_store.hpp"
+#include "spool.hpp"
+#include "stop_signal.hpp"
 
 namespace txtpush {
 
 namespace {
-
-volatile sig_atomic_t g_stop = 0;  // this worker's supervisor state: asked to stop
-
-void on_stop_signal(int) {
-    g_stop = 1;
-    FCGX_ShutdownPending();
-}
-
-// No SA_RESTART: a signal must interrupt accept() so the worker can stop.
-void install_stop_handlers() {
-    struct sigaction sa{};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) sigaction(sig, &sa, nullptr);
-    std::signal(SIGHUP, SIG_IGN);   // reloads are the master's business
-    std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error return, not a death
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, nullptr);
-}
 
 std::string_view param(FCGX_Request& req, const char* name) {
     const char* v = FCGX_GetParam(name, req.envp);
@@ -114,16 +94,18 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, co
     }
     PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
     store.connect();  // a database that is down now is retried per request
-    PushHandler handler(config, validator, store, log, unix_now);
+    Spool spool(config.spool_dir, config.spool_max_bytes);
+    Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
+    PushHandler handler(config, validator, store, spool, quarantine, log, unix_now);
     FcgiRequest fcgi(listen_fd);
     FCGX_Request& req = fcgi.get();
     std::string body;
     unsigned long served = 0;
     log.debug("worker_started");
 
-    while (!g_stop) {
+    while (!stop_requested()) {
         if (FCGX_Accept_r(&req) < 0) {
-            if (g_stop || errno == EINTR) continue;
+            if (stop_requested() || errno == EINTR) continue;
             log.error("fcgi_accept_failed", {{"error", std::strerror(errno)}});
             return 1;
         }

@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <fstream>
+#include <functional>
+#include <vector>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -32,50 +34,87 @@ bool parse_number(std::string_view text, int base, unsigned long& out) {
     return ec == std::errc{} && end == text.data() + text.size();
 }
 
+// Applies a value to the config; returns what is wrong with it, or nothing.
+using Setter = std::function<std::string(Parsing&, std::string_view)>;
+
+Setter text(std::string Config::*field) {
+    return [field](Parsing& p, std::string_view v) {
+        p.config.*field = v;
+        return std::string{};
+    };
+}
+
+Setter secret(std::string Parsing::*field) {
+    return [field](Parsing& p, std::string_view v) {
+        p.*field = v;
+        return std::string{};
+    };
+}
+
+template <class T>
+Setter number(T Config::*field, unsigned long min, unsigned long max, int base = 10) {
+    return [=](Parsing& p, std::string_view v) {
+        unsigned long n = 0;
+        if (!parse_number(v, base, n) || n < min || n > max)
+            return base == 8 ? fmt::format("expected an octal mode like 0660") : fmt::format("expected {}..{}", min, max);
+        p.config.*field = static_cast<T>(n);
+        return std::string{};
+    };
+}
+
+struct Key {
+    std::string_view section;
+    std::string_view name;
+    Setter set;
+};
+
+const std::vector<Key>& keys() {
+    constexpr unsigned long kMiB = 1024 * 1024;
+    static const std::vector<Key> all = {
+        {"server", "listen", text(&Config::listen)},
+        {"server", "socket_mode", number(&Config::socket_mode, 0, 0777, 8)},
+        {"server", "socket_owner", text(&Config::socket_owner)},
+        {"server", "socket_group", text(&Config::socket_group)},
+        {"server", "workers", number(&Config::workers, 0, 256)},
+        {"server", "body_limit", number(&Config::body_limit, 1024, 64 * kMiB)},
+        {"server", "log_level",
+         [](Parsing& p, std::string_view v) {
+             auto level = parse_log_level(v);
+             if (!level) return std::string("expected debug, info, warn or error");
+             p.config.log_level = *level;
+             return std::string{};
+         }},
+        {"database", "conninfo", text(&Config::conninfo)},
+        {"database", "table_prefix",
+         [](Parsing& p, std::string_view v) {
+             if (!valid_table_prefix(v)) return std::string("1 to 20 of a-z, 0-9 and _");
+             p.config.table_prefix = v;
+             return std::string{};
+         }},
+        {"spool", "dir", text(&Config::spool_dir)},
+        {"spool", "max_bytes", number(&Config::spool_max_bytes, kMiB, 1024 * 1024 * kMiB)},
+        {"quarantine", "dir", text(&Config::quarantine_dir)},
+        {"quarantine", "max_files", number(&Config::quarantine_max_files, 0, 1000000)},
+        {"quarantine", "max_bytes", number(&Config::quarantine_max_bytes, 0, 1024 * 1024 * kMiB)},
+        {"push", "username", secret(&Parsing::username)},
+        {"push", "password", secret(&Parsing::password)},
+        {"push", "password_sha256", secret(&Parsing::password_sha256)},
+        {"push", "unknown_sender_name", text(&Config::unknown_sender_name)},
+    };
+    return all;
+}
+
 // Applies one key; returns an error text, empty when the key was fine.
 std::string apply(Parsing& p, std::string_view section, std::string_view key, std::string_view value) {
-    Config& c = p.config;
-    unsigned long n = 0;
-    std::string where = fmt::format("[{}] {}", section, key);
-    if (section == "server") {
-        if (key == "listen") c.listen = value;
-        else if (key == "socket_owner") c.socket_owner = value;
-        else if (key == "socket_group") c.socket_group = value;
-        else if (key == "socket_mode") {
-            if (!parse_number(value, 8, n) || n > 0777) return where + ": expected an octal mode like 0660";
-            c.socket_mode = static_cast<unsigned>(n);
-        } else if (key == "workers") {
-            if (!parse_number(value, 10, n) || n > 256) return where + ": expected 0..256";
-            c.workers = static_cast<int>(n);
-        } else if (key == "body_limit") {
-            if (!parse_number(value, 10, n) || n < 1024 || n > 64ul * 1024 * 1024)
-                return where + ": expected bytes between 1024 and 67108864";
-            c.body_limit = n;
-        } else if (key == "log_level") {
-            auto level = parse_log_level(value);
-            if (!level) return where + ": expected debug, info, warn or error";
-            c.log_level = *level;
-        } else {
-            return where + ": unknown key";
-        }
-    } else if (section == "database") {
-        if (key == "conninfo") c.conninfo = value;
-        else if (key == "table_prefix") {
-            if (!valid_table_prefix(value)) return where + ": 1 to 20 of a-z, 0-9 and _";
-            c.table_prefix = value;
-        } else {
-            return where + ": unknown key";
-        }
-    } else if (section == "push") {
-        if (key == "username") p.username = value;
-        else if (key == "password") p.password = value;
-        else if (key == "password_sha256") p.password_sha256 = value;
-        else if (key == "unknown_sender_name") c.unknown_sender_name = value;
-        else return where + ": unknown key";
-    } else {
-        return fmt::format("[{}]: unknown section", section);
+    bool known_section = false;
+    for (const Key& k : keys()) {
+        known_section |= k.section == section;
+        if (k.section != section || k.name != key) continue;
+        std::string problem = k.set(p, value);
+        return problem.empty() ? problem : fmt::format("[{}] {}: {}", section, key, problem);
     }
-    return {};
+    if (!known_section) return fmt::format("[{}]: unknown section", section);
+    return fmt::format("[{}] {}: unknown key", section, key);
 }
 
 int on_key(void* user, const char* section, const char* key, const char* value) {

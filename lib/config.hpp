@@ -2,6 +2,7 @@
 // credentials. deploy/txtpushd.conf.example documents each key.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,15 @@ struct Config {
     // [database]
     std::string conninfo = "dbname=moodle";
     std::string table_prefix = "mdl_";
+
+    // [spool]: pushes the database could not take, replayed when it can
+    std::string spool_dir = "/var/lib/txtpush/spool";
+    uint64_t spool_max_bytes = 256ull * 1024 * 1024;
+
+    // [quarantine]: refused pushes kept for the operator
+    std::string quarantine_dir = "/var/lib/txtpush/quarantine";
+    size_t quarantine_max_files = 1000;
+    uint64_t quarantine_max_bytes = 64ull * 1024 * 1024;
 
     // [push]
     Credentials credentials;

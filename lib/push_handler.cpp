@@ -15,9 +15,15 @@ int64_t unix_now() {
     return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-PushHandler::PushHandler(const Config& config, PushValidator& validator, PushStore& store, const Log& log,
-                         Clock clock)
-    : config_(config), validator_(validator), store_(store), log_(log), clock_(std::move(clock)) {}
+PushHandler::PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
+                         Quarantine& quarantine, const Log& log, Clock clock)
+    : config_(config),
+      validator_(validator),
+      store_(store),
+      spool_(spool),
+      quarantine_(quarantine),
+      log_(log),
+      clock_(std::move(clock)) {}
 
 static bool is_form_post(std::string_view content_type) {
     constexpr std::string_view form = "application/x-www-form-urlencoded";
@@ -40,6 +46,19 @@ Response PushHandler::refuse(const Request& request, const Error& error, std::st
     return response;
 }
 
+// The database cannot take the push now: once it is durable in the spool the
+// gateway gets 202 and the spooler stores it later; if not even that, 503.
+Response PushHandler::spool(const Request& request, std::string_view xml, int64_t received, const Error& why) {
+    auto id = spool_.put(xml, received, request.request_id);
+    if (!id) return refuse(request, fail(503, fmt::format("{}; {}", why.reason, id.error().reason)), "spool_failed");
+    log_.warn("push_spooled", {{"request_id", request.request_id},
+                               {"peer", request.peer},
+                               {"status", "202"},
+                               {"spool_id", *id},
+                               {"reason", why.reason}});
+    return Response{202, fmt::format("accepted: spooled as {}, will be stored when the database is back\n", *id), {}};
+}
+
 Response PushHandler::handle_push(const Request& request) {
     auto started = std::chrono::steady_clock::now();
 
@@ -57,11 +76,19 @@ Response PushHandler::handle_push(const Request& request) {
         return refuse(request, fail(403, "wrong push username or password"), "auth");
 
     auto doc = validator_.parse(form->x);
-    if (!doc) return refuse(request, doc.error(), "invalid_xml");
+    if (!doc) {
+        quarantine_.keep(form->x, doc.error().reason, request.peer, request.request_id);
+        return refuse(request, doc.error(), "invalid_xml");
+    }
     Push push = extract_push(**doc);
 
-    auto stored = store_.store(push, clock_());
-    if (!stored) return refuse(request, stored.error(), "store");
+    int64_t received = clock_();
+    auto stored = store_.store(push, received);
+    if (!stored && stored.error().status == 503) return spool(request, form->x, received, stored.error());
+    if (!stored) {
+        quarantine_.keep(form->x, stored.error().reason, request.peer, request.request_id);
+        return refuse(request, stored.error(), "store");
+    }
 
     const StoreReport& r = *stored;
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

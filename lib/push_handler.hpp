@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "push_store.hpp"
+#include "spool.hpp"
 #include "xml_validator.hpp"
 
 namespace txtpush {
@@ -35,16 +36,20 @@ class PushHandler {
 public:
     using Clock = std::function<int64_t()>;  // Unix seconds
 
-    PushHandler(const Config& config, PushValidator& validator, PushStore& store, const Log& log, Clock clock);
+    PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
+                Quarantine& quarantine, const Log& log, Clock clock);
 
     Response handle_push(const Request& request);
 
 private:
     Response refuse(const Request& request, const Error& error, std::string_view outcome);
+    Response spool(const Request& request, std::string_view xml, int64_t received, const Error& why);
 
     const Config& config_;
     PushValidator& validator_;
     PushStore& store_;
+    Spool& spool_;
+    Quarantine& quarantine_;
     const Log& log_;
     Clock clock_;
 };

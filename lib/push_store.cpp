@@ -87,6 +87,11 @@ SELECT ticket, messagetext, source, destination, destinationaccount, timereceive
 FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
     destinationaccount text, timereceived bigint, reason text, timestored bigint)
 ON CONFLICT (ticket) DO NOTHING)"},
+    {"flags_upsert", R"(
+INSERT INTO {p}txtpush_flags (ticket, kind, flag, original, timestored)
+SELECT ticket, kind, flag, original, timestored
+FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, kind text, flag text, original text, timestored bigint)
+ON CONFLICT (ticket, kind, flag) DO NOTHING)"},
 };
 
 std::string with_prefix(std::string_view sql, std::string_view prefix) {
@@ -100,14 +105,38 @@ std::string with_prefix(std::string_view sql, std::string_view prefix) {
     return out;
 }
 
-// Cuts a value to its column, counting what had to be cut.
-struct Fitter {
-    size_t truncated = 0;
-    std::string operator()(std::string_view s, size_t max_chars) {
-        std::string out = truncate_utf8(s, max_chars);
-        if (out.size() != s.size()) ++truncated;
+// Values stored otherwise than received, written to txtpush_flags.
+class Flags {
+public:
+    explicit Flags(int64_t now) : now_(now) {}
+
+    void add(int64_t ticket, std::string_view kind, std::string_view flag, std::string_view original) {
+        rows_.row()
+            .field("ticket", ticket)
+            .field("kind", kind)
+            .field("flag", flag)
+            .field("original", original)
+            .field("timestored", now_);
+    }
+
+    // The value cut to its column; a cut is flagged as truncated_<column>.
+    std::string fit(std::string_view value, size_t max_chars, int64_t ticket, std::string_view kind,
+                    std::string_view column) {
+        std::string out = truncate_utf8(value, max_chars);
+        if (out.size() != value.size()) {
+            ++truncated_;
+            add(ticket, kind, fmt::format("truncated_{}", column), value);
+        }
         return out;
     }
+
+    const JsonRows& rows() const { return rows_; }
+    size_t truncated() const { return truncated_; }
+
+private:
+    JsonRows rows_;
+    int64_t now_;
+    size_t truncated_ = 0;
 };
 
 // Errors that mean "the database cannot take it now", not "this push is bad".
@@ -117,11 +146,18 @@ bool unavailable(const pqxx::sql_error& e) {
            state == "40001" || state == "40P01";
 }
 
+// A database that does not answer must not hold a worker for ever: unless
+// the conninfo says otherwise, give up connecting after 5 s.
+std::string with_connect_timeout(const std::string& conninfo) {
+    bool uri = conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0;
+    return uri ? conninfo : "connect_timeout=5 " + conninfo;
+}
+
 }  // namespace
 
 class PushStore::Session {
 public:
-    Session(const StoreOptions& options) : conn(options.conninfo) {
+    Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
         for (const Statement& s : kStatements) conn.prepare(s.name, with_prefix(s.sql, options.table_prefix));
     }
     pqxx::connection conn;
@@ -201,7 +237,7 @@ RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& me
 
 StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
     StoreReport report;
-    Fitter fit;
+    Flags flags(now);
     pqxx::work txn(session_->conn);
 
     std::set<std::pair<int64_t, int>> seen_status;
@@ -211,7 +247,7 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
         statuses.row()
             .field("ticketnumber", s.ticket)
             .field("status", int64_t{s.status})
-            .field("statusmessage", fit(s.message, kStatusMessageChars))
+            .field("statusmessage", flags.fit(s.message, kStatusMessageChars, s.ticket, "status", "statusmessage"))
             .field("updatetime", now);
     }
     report.statuses = seen_status.size();
@@ -221,7 +257,8 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
         report.inbound = push.inbound.size();
         RoutingSettings settings = read_settings(txn, options_.unknown_sender_name);
         Routed routed = route(push.inbound, read_routing_data(txn, push.inbound, settings), settings);
-        report.implausible_numbers = routed.implausible_numbers;
+        report.implausible_numbers = routed.implausible.size();
+        for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
         JsonRows inbox;
         for (const InboxRow& r : routed.inbox)
@@ -229,9 +266,9 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
                 .field("userid", r.userid)
                 .field("ticket", r.ticket)
                 .field("messagetext", r.messagetext)
-                .field("source", fit(r.source, kSourceChars))
-                .field("firstname", fit(r.firstname, kNameChars))
-                .field("lastname", fit(r.lastname, kNameChars))
+                .field("source", flags.fit(r.source, kSourceChars, r.ticket, "inbound", "source"))
+                .field("firstname", flags.fit(r.firstname, kNameChars, r.ticket, "inbound", "sourcefirstname"))
+                .field("lastname", flags.fit(r.lastname, kNameChars, r.ticket, "inbound", "sourcelastname"))
                 .field("timereceived", r.timereceived)
                 .field("sender_user", r.sender_user)
                 .field("contact", r.contact);
@@ -242,17 +279,20 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
             unrouted.row()
                 .field("ticket", u.sms->ticket)
                 .field("messagetext", u.sms->text)
-                .field("source", fit(u.source, kUnroutedSourceChars))
-                .field("destination", fit(u.sms->destination, kUnroutedTextChars))
-                .field("destinationaccount", fit(u.sms->account, kUnroutedTextChars))
+                .field("source", flags.fit(u.source, kUnroutedSourceChars, u.sms->ticket, "inbound", "source"))
+                .field("destination",
+                       flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
+                .field("destinationaccount", flags.fit(u.sms->account, kUnroutedTextChars, u.sms->ticket, "inbound",
+                                                       "destinationaccount"))
                 .field("timereceived", u.sms->date)
                 .field("reason", u.reason)
                 .field("timestored", now);
         report.unrouted = routed.unrouted.size();
         if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str());
     }
+    if (!flags.rows().empty()) txn.exec_prepared("flags_upsert", flags.rows().str());
     txn.commit();
-    report.truncated_values = fit.truncated;
+    report.truncated_values = flags.truncated();
     return report;
 }
 

@@ -80,7 +80,7 @@ Routed route(const std::vector<InboundSms>& messages, const RoutingData& data, c
     std::set<std::pair<int64_t, int64_t>> seen;  // (ticket, user): a push may repeat a message
     for (const InboundSms& sms : messages) {
         PhoneNumber number = normalise_phone(sms.phone, settings.phone);
-        if (!number.plausible) ++out.implausible_numbers;
+        if (!number.plausible) out.implausible.push_back(&sms);
         const Account* account = find_account(data, sms.account);
         if (auto reason = unroutable_reason(account)) {
             out.unrouted.push_back({&sms, number.value, *reason});

@@ -76,7 +76,7 @@ struct UnroutedRow {
 struct Routed {
     std::vector<InboxRow> inbox;
     std::vector<UnroutedRow> unrouted;
-    int implausible_numbers = 0;
+    std::vector<const InboundSms*> implausible;  // sender number kept as received
 };
 
 // The keyword of a message: its first word, upper-cased (ASCII, as PHP's strtoupper).

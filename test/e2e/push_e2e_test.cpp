@@ -5,58 +5,14 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "test_support.hpp"
+#include "e2e_fixture.hpp"
 
 using namespace txtpush;
 using test::fixture;
 using test::HttpResponse;
 
-namespace {
-
-constexpr const char* kPushPath = "/blocks/moodletxt/push.php";
-
-class PushE2E : public ::testing::Test {
-protected:
-    void SetUp() override {
-        db_.emplace(test::stack_conninfo());
-        pqxx::work txn(*db_);
-        txn.exec(
-            "TRUNCATE mdl_user, mdl_block_moodletxt_status, mdl_block_moodletxt_inbox, mdl_block_moodletxt_accounts, "
-            "mdl_block_moodletxt_filter, mdl_block_moodletxt_in_fil, mdl_block_moodletxt_in_u, "
-            "mdl_block_moodletxt_in_ab, mdl_block_moodletxt_ab, mdl_block_moodletxt_ab_entry, mdl_txtpush_unrouted");
-        txn.exec(R"(
-INSERT INTO mdl_user (id, username, firstname, lastname, phone2) VALUES
-  (100, 'office', 'School', 'Office', ''), (101, 'head', 'Head', 'Teacher', ''),
-  (201, 'parent', 'Pat', 'Parent', '07700 900001');
-INSERT INTO mdl_block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate) VALUES
-  (1, 'CollegeSMS', 'x', 'College', 100, 0), (2, 'GregJPreece', 'x', 'Doc example', 100, 0);
-INSERT INTO mdl_block_moodletxt_filter (id, account, type, value) VALUES (1, 1, 'keyword', 'HELP');
-INSERT INTO mdl_block_moodletxt_in_fil (filter, userid) VALUES (1, 101);
-INSERT INTO mdl_block_moodletxt_ab (id, name, type, owner) VALUES (1, 'Global', 'global', 0);
-INSERT INTO mdl_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) VALUES
-  (1, 1, 'Contact', 'Carla', '', '+447700900005');
-)");
-        txn.commit();
-    }
-
-    HttpResponse push(const std::string& xml, const std::string& password = "secret") {
-        return test::http_request(test::stack_http_port(), "POST", kPushPath, test::push_body("gateway", password, xml));
-    }
-
-    int64_t count(const std::string& query) {
-        pqxx::work txn(*db_);
-        return txn.exec(query)[0][0].as<int64_t>();
-    }
-
-    int64_t rows_stored() {
-        return count("SELECT (SELECT count(*) FROM mdl_block_moodletxt_status) + "
-                     "(SELECT count(*) FROM mdl_block_moodletxt_inbox) + (SELECT count(*) FROM mdl_txtpush_unrouted)");
-    }
-
-    std::optional<pqxx::connection> db_;
-};
-
-}  // namespace
+using PushE2E = test::E2ETest;
+using test::kPushPath;
 
 TEST_F(PushE2E, StatusUpdateIsStored) {
     HttpResponse r = push(fixture("valid/status-single.xml"));

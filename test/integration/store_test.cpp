@@ -17,7 +17,7 @@ constexpr const char* kPrefix = "it_";
 const char* kTables[] = {"user", "config_plugins", "block_moodletxt_inbox", "block_moodletxt_accounts",
                          "block_moodletxt_status", "block_moodletxt_filter", "block_moodletxt_in_fil",
                          "block_moodletxt_ab", "block_moodletxt_ab_entry", "block_moodletxt_in_ab",
-                         "block_moodletxt_in_u", "txtpush_unrouted"};
+                         "block_moodletxt_in_u", "txtpush_unrouted", "txtpush_flags"};
 
 // Accounts, users, filters and address books every routing case uses.
 const char* kDirectory = R"(
@@ -147,6 +147,24 @@ TEST_F(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
     EXPECT_EQ(query("SELECT statusmessage FROM it_block_moodletxt_status")[0][0].as<std::string>(), std::string(100, 'x'));
     EXPECT_EQ(query("SELECT messagetext FROM it_block_moodletxt_inbox")[0][0].as<std::string>(),
               "Robert'); DROP TABLE students;-- \\ \"q\"");
+    auto flag = query("SELECT ticket, kind, flag, original FROM it_txtpush_flags");
+    ASSERT_EQ(flag.size(), 1u);
+    EXPECT_EQ(flag[0][0].as<int64_t>(), 5);
+    EXPECT_EQ(flag[0][1].as<std::string>(), "status");
+    EXPECT_EQ(flag[0][2].as<std::string>(), "truncated_statusmessage");
+    EXPECT_EQ(flag[0][3].as<std::string>(), std::string(150, 'x') + "'; DROP TABLE x; --");
+}
+
+TEST_F(StoreTest, ImplausibleSenderIsStoredAsReceivedAndFlagged) {
+    Push push;
+    push.inbound = {sms(60, "hi", "call me maybe")};
+    StoreReport r = store(push);
+    EXPECT_EQ(r.implausible_numbers, 1u);
+    EXPECT_EQ(inbox_of(60), (std::vector<std::string>{"100:Unknown::call me maybe:-"}));
+    auto flag = query("SELECT flag, original FROM it_txtpush_flags WHERE ticket = 60");
+    ASSERT_EQ(flag.size(), 1u);
+    EXPECT_EQ(flag[0][0].as<std::string>(), "implausible_phone");
+    EXPECT_EQ(flag[0][1].as<std::string>(), "call me maybe");
 }
 
 struct RoutingCase {

@@ -57,6 +57,18 @@ int stack_http_port() {
     return port ? std::atoi(port) : 18080;
 }
 
+void stack_control(std::string_view action) {
+    std::string command = fmt::format("{} {} {} {}", TXTPUSH_STACK_SCRIPT, action, stack_dir(), TXTPUSH_BUILD_DIR);
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+}
+
+std::string stack_log(size_t offset) {
+    std::string log = read_file(stack_dir() + "/txtpushd.log");
+    return offset < log.size() ? log.substr(offset) : std::string{};
+}
+
+size_t stack_log_size() { return read_file(stack_dir() + "/txtpushd.log").size(); }
+
 static std::string lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
@@ -84,6 +96,8 @@ HttpResponse http_request(int port, std::string_view method, std::string_view pa
                           std::string_view content_type) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::runtime_error("socket failed");
+    timeval timeout{30, 0};  // a hung server fails the test instead of hanging it
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));

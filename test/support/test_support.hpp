@@ -21,6 +21,14 @@ std::string stack_conninfo();
 std::string stack_dir();
 int stack_http_port();
 
+// Runs deploy/local-stack.sh ACTION on the test stack (pg-stop, pg-start,
+// txtpushd-kill, txtpushd-start); throws when it fails.
+void stack_control(std::string_view action);
+
+// txtpushd's log of the test stack, from byte `offset` on.
+std::string stack_log(size_t offset = 0);
+size_t stack_log_size();
+
 struct HttpResponse {
     int status = 0;
     std::map<std::string, std::string> headers;  // lower-case names

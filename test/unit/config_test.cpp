@@ -49,7 +49,7 @@ TEST(Config, RefusesMistakesWithTheLine) {
         const char* expect;
     } cases[] = {
         {"[push]\nusername=a\npassword=b\n[server]\nworkrs = 2\n", "line 5: [server] workrs: unknown key"},
-        {"[push]\nusername=a\npassword=b\n[database]\ntable_prefix = mdl; drop\n", "table_prefix"},
+        {"[push]\nusername=a\npassword=b\n[database]\ntable_prefix = mdl; drop\n", "table_prefix: 1 to 20"},
         {"[push]\nusername=a\n", "password or password_sha256 is required"},
         {"[push]\npassword=b\n", "username is required"},
         {"[push]\nusername=a\npassword=b\npassword_sha256=00\n", "not both"},

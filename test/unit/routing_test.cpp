@@ -105,7 +105,8 @@ TEST(Route, ImplausibleNumbersAreKeptAndCounted) {
     auto r = route(in, college(), RoutingSettings{});
     ASSERT_EQ(r.inbox.size(), 1u);
     EXPECT_EQ(r.inbox[0].source, "abc");
-    EXPECT_EQ(r.implausible_numbers, 1);
+    ASSERT_EQ(r.implausible.size(), 1u);
+    EXPECT_EQ(r.implausible[0]->ticket, 1);
 }
 
 TEST(Route, RepeatedMessageInOnePushYieldsOneRowPerUser) {

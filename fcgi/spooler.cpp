@@ -1,0 +1,60 @@
+#include "spooler.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "push_store.hpp"
+#include "spool.hpp"
+#include "spool_replay.hpp"
+#include "stop_signal.hpp"
+
+namespace txtpush {
+
+namespace {
+
+constexpr auto kIdlePoll = std::chrono::milliseconds(500);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
+constexpr size_t kBatch = 100;  // pushes per round, so a stop request is noticed
+
+// Sleeps in short steps so SIGTERM is honoured promptly.
+void pause_for(std::chrono::milliseconds total) {
+    auto until = std::chrono::steady_clock::now() + total;
+    while (!stop_requested() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+}  // namespace
+
+int run_spooler(const Config& config, PushValidator& validator, const Log& log) {
+    install_stop_handlers();
+    PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
+    Spool spool(config.spool_dir, config.spool_max_bytes);
+    Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
+    auto backoff = std::chrono::milliseconds(500);
+
+    while (!stop_requested()) {
+        if (spool.list().empty()) {
+            pause_for(kIdlePoll);
+            continue;
+        }
+        ReplayResult r = replay_spool(spool, quarantine, validator, store, log, kBatch);
+        if (r.stored > 0 || r.quarantined > 0)
+            log.info("spool_progress", {{"stored", std::to_string(r.stored)},
+                                        {"quarantined", std::to_string(r.quarantined)},
+                                        {"remaining", std::to_string(r.remaining)}});
+        if (r.database_down) {
+            log.warn("spool_waiting_for_database", {{"remaining", std::to_string(r.remaining)},
+                                                    {"retry_ms", std::to_string(backoff.count())}});
+            pause_for(backoff);
+            backoff = std::min(backoff * 2, kMaxBackoff);
+        } else {
+            backoff = std::chrono::milliseconds(500);
+        }
+    }
+    return 0;
+}
+
+}  // namespace txtpush

@@ -1,0 +1,36 @@
+#include "stop_signal.hpp"
+
+#include <fcgiapp.h>
+
+#include <csignal>
+#include <initializer_list>
+#include <signal.h>
+
+namespace txtpush {
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;  // this process's supervisor state: asked to stop
+
+void on_stop_signal(int) {
+    g_stop = 1;
+    FCGX_ShutdownPending();
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) sigaction(sig, &sa, nullptr);
+    std::signal(SIGHUP, SIG_IGN);   // reloads are the master's business
+    std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error return, not a death
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+bool stop_requested() { return g_stop != 0; }
+
+}  // namespace txtpush

@@ -1,0 +1,81 @@
+#include "spool.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace txtpush {
+
+namespace {
+
+constexpr std::string_view kMagic = "txtpush-spool 1\n";
+
+// "key value\n" header lines, a blank line, then the document.
+std::string_view header_value(std::string_view head, std::string_view key) {
+    for (size_t at = 0; at < head.size();) {
+        size_t end = head.find('\n', at);
+        std::string_view line = head.substr(at, end - at);
+        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+            return line.substr(key.size() + 1);
+        if (end == std::string_view::npos) break;
+        at = end + 1;
+    }
+    return {};
+}
+
+// "--" may not appear inside an XML comment.
+std::string comment_safe(std::string_view s) {
+    std::string out(s);
+    for (size_t at; (at = out.find("--")) != std::string::npos;) out[at + 1] = '~';
+    return out;
+}
+
+}  // namespace
+
+Result<std::string> Spool::put(std::string_view xml, int64_t received, std::string_view request_id) {
+    if (auto made = files_.ensure_dir(); !made) return made.error();
+    if (files_.total_bytes(kSuffix) + xml.size() > max_bytes_)
+        return fail(503, fmt::format("spool full ({} bytes at most)", max_bytes_));
+    std::string id = files_.next_name(kSuffix);
+    std::string content = fmt::format("{}received {}\nrequest_id {}\n\n", kMagic, received, request_id);
+    content.append(xml);
+    auto written = files_.write(id, content, true);
+    if (!written) return written.error();
+    return id;
+}
+
+Result<SpooledPush> Spool::read(const std::string& id) const {
+    auto content = files_.read(id);
+    if (!content) return content.error();
+    std::string_view text = *content;
+    size_t blank = text.find("\n\n");
+    if (text.substr(0, kMagic.size()) != kMagic || blank == std::string_view::npos)
+        return fail(500, fmt::format("{}: not a spool file", id));
+    std::string_view head = text.substr(kMagic.size(), blank + 1 - kMagic.size());
+    SpooledPush push{id, 0, std::string(header_value(head, "request_id")), std::string(text.substr(blank + 2))};
+    std::string_view received = header_value(head, "received");
+    std::from_chars(received.data(), received.data() + received.size(), push.received);
+    return push;
+}
+
+void Quarantine::keep(std::string_view xml, std::string_view reason, std::string_view peer,
+                      std::string_view request_id) {
+    if (max_files_ == 0 || !files_.ensure_dir()) return;
+    std::string content = fmt::format("<!-- txtpush quarantine: request_id={} peer={} reason: {} -->\n",
+                                      comment_safe(request_id), comment_safe(peer), comment_safe(reason));
+    content.append(xml);
+    if (content.size() > max_bytes_) content.resize(max_bytes_);
+    if (files_.write(files_.next_name(kSuffix), content, false)) trim();
+}
+
+void Quarantine::trim() {
+    auto files = files_.list(kSuffix);
+    uint64_t total = 0;
+    for (const auto& f : files) total += f.bytes;
+    for (size_t i = 0; i < files.size() && (files.size() - i > max_files_ || total > max_bytes_); ++i) {
+        files_.remove(files[i].name, false);
+        total -= files[i].bytes;
+    }
+}
+
+}  // namespace txtpush

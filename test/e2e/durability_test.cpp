@@ -1,0 +1,98 @@
+// Nothing answered 2xx is lost: PostgreSQL stopped mid-stream, and the whole
+// service killed with SIGKILL while pushes wait in the spool.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "e2e_fixture.hpp"
+
+using namespace txtpush;
+using test::HttpResponse;
+
+namespace {
+
+std::string status_push(int ticket) {
+    return fmt::format("<Response><MessageStatus><Ticket>{}</Ticket><Status>5</Status>"
+                       "<StatusMessage><![CDATA[Delivered]]></StatusMessage></MessageStatus></Response>",
+                       ticket);
+}
+
+size_t spooled() {
+    namespace fs = std::filesystem;
+    fs::path dir = test::stack_dir() + "/spool";
+    if (!fs::exists(dir)) return 0;
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".push";
+    return n;
+}
+
+bool wait_for_empty_spool(std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (spooled() > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return spooled() == 0;
+}
+
+// Whatever happens in a test, the next one finds the stack running.
+struct StackRestorer {
+    ~StackRestorer() {
+        try {
+            test::stack_control("pg-start");
+        } catch (...) {
+        }
+    }
+};
+
+class Durability : public test::E2ETest {
+protected:
+    // After a database restart the fixture's own connection is gone too.
+    int64_t stored_once(const std::vector<int>& tickets) {
+        db_.emplace(test::stack_conninfo());
+        int64_t ok = 0;
+        for (int t : tickets)
+            ok += count(fmt::format("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = {}", t)) == 1;
+        return ok;
+    }
+};
+
+}  // namespace
+
+TEST_F(Durability, DatabaseStoppedAndStartedMidStream) {
+    StackRestorer restore;
+    std::vector<int> accepted;
+    int spooled_answers = 0;
+    for (int i = 0; i < 60; ++i) {
+        if (i == 20) test::stack_control("pg-stop");
+        if (i == 40) test::stack_control("pg-start");
+        int ticket = 20000 + i;
+        HttpResponse r = push(status_push(ticket));
+        if (r.status == 200 || r.status == 202) accepted.push_back(ticket);
+        else ADD_FAILURE() << "push " << i << " answered " << r.status << ": " << r.body;
+        spooled_answers += r.status == 202;
+    }
+    EXPECT_EQ(spooled_answers, 20);
+    ASSERT_TRUE(wait_for_empty_spool(std::chrono::seconds(60)));
+    EXPECT_EQ(stored_once(accepted), static_cast<int64_t>(accepted.size()));
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status"), static_cast<int64_t>(accepted.size()));
+}
+
+TEST_F(Durability, ServiceKilledWithPushesInTheSpool) {
+    StackRestorer restore;
+    test::stack_control("pg-stop");
+    std::vector<int> accepted;
+    for (int i = 0; i < 10; ++i) {
+        HttpResponse r = push(status_push(30000 + i));
+        ASSERT_EQ(r.status, 202) << r.body;
+        accepted.push_back(30000 + i);
+    }
+    ASSERT_EQ(spooled(), 10u);
+    test::stack_control("txtpushd-kill");
+    test::stack_control("pg-start");
+    test::stack_control("txtpushd-start");
+    ASSERT_TRUE(wait_for_empty_spool(std::chrono::seconds(60)));
+    EXPECT_EQ(stored_once(accepted), 10);
+}

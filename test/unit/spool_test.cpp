@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "spool.hpp"
+
+using namespace txtpush;
+namespace fs = std::filesystem;
+
+class SpoolTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("txtpush-spool-test-" + std::to_string(::getpid()));
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(SpoolTest, KeepsPushesInArrivalOrderUntilRemoved) {
+    Spool spool((dir_ / "spool").string(), 1024 * 1024);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        auto id = spool.put("<Response>" + std::to_string(i) + "</Response>", 1000 + i, "req" + std::to_string(i));
+        ASSERT_TRUE(id.ok()) << id.error().reason;
+        ids.push_back(*id);
+    }
+    auto listed = spool.list();
+    ASSERT_EQ(listed.size(), 5u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(listed[i].name, ids[i]);
+    auto third = spool.read(ids[2]);
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(third->xml, "<Response>2</Response>");
+    EXPECT_EQ(third->received, 1002);
+    EXPECT_EQ(third->request_id, "req2");
+    EXPECT_TRUE(spool.remove(ids[2]));
+    EXPECT_EQ(spool.list().size(), 4u);
+    EXPECT_EQ(spool.read(ids[2]).error().status, 404);
+}
+
+TEST_F(SpoolTest, FullSpoolIs503) {
+    Spool spool((dir_ / "spool").string(), 1024 * 1024);
+    std::string big(600 * 1024, 'x');
+    ASSERT_TRUE(spool.put(big, 1, "a").ok());
+    auto second = spool.put(big, 2, "b");
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().status, 503);
+    EXPECT_NE(second.error().reason.find("spool full"), std::string::npos);
+}
+
+TEST_F(SpoolTest, UnwritableSpoolIs503) {
+    fs::create_directories(dir_);
+    fs::path blocker = dir_ / "file";
+    { std::ofstream(blocker) << "x"; }
+    Spool spool((blocker / "spool").string(), 1024 * 1024);
+    auto id = spool.put("<Response/>", 1, "a");
+    ASSERT_FALSE(id.ok());
+    EXPECT_EQ(id.error().status, 503);
+}
+
+TEST_F(SpoolTest, ForeignFilesAreNotSpooledPushes) {
+    Spool spool((dir_ / "spool").string(), 1024 * 1024);
+    ASSERT_TRUE(spool.put("<Response/>", 1, "a").ok());
+    { std::ofstream(dir_ / "spool" / "junk.push") << "not a spool file"; }
+    auto junk = spool.read("junk.push");
+    ASSERT_FALSE(junk.ok());
+    EXPECT_EQ(junk.error().status, 500);
+}
+
+TEST_F(SpoolTest, QuarantineDropsTheOldestPastItsBounds) {
+    Quarantine q((dir_ / "q").string(), 3, 1024 * 1024);
+    for (int i = 0; i < 5; ++i) q.keep("<Bad>" + std::to_string(i) + "</Bad>", "line 1: bad -- really", "1.2.3.4", "r");
+    auto files = q.list();
+    ASSERT_EQ(files.size(), 3u);
+    auto newest = q.read(files.back().name);
+    ASSERT_TRUE(newest.ok());
+    EXPECT_NE(newest->find("<Bad>4</Bad>"), std::string::npos);
+    EXPECT_NE(newest->find("reason: line 1: bad -~ really"), std::string::npos) << *newest;
+    EXPECT_NE(newest->find("peer=1.2.3.4"), std::string::npos);
+    EXPECT_EQ(q.read(files.front().name)->find("<Bad>2</Bad>") != std::string::npos, true);
+
+    Quarantine by_bytes((dir_ / "qb").string(), 100, 300);
+    for (int i = 0; i < 5; ++i) by_bytes.keep(std::string(100, 'x'), "r", "p", "id");
+    uint64_t total = 0;
+    for (const auto& f : by_bytes.list()) total += f.bytes;
+    EXPECT_LE(total, 300u);
+    EXPECT_GE(by_bytes.list().size(), 1u);
+}
