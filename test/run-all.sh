@@ -1,12 +1,35 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian 12 machine, as root: installs the
-# packages, builds, and runs every CTest suite (unit, integration and
-# end-to-end against a real PostgreSQL and nginx that the tests start and stop).
+# The whole test suite, from a fresh Debian 12 machine, as root:
+#  1. installs the packages (deploy/install-deps.sh);
+#  2. builds and runs every CTest suite: unit, integration and end-to-end
+#     against a real PostgreSQL and nginx that the suite starts and stops;
+#  3. runs the unit and integration tests again under AddressSanitizer and
+#     UndefinedBehaviorSanitizer;
+#  4. runs each libFuzzer target (clang) for a bounded time.
+# TXTPUSH_FUZZ_SECONDS (default 30) sets how long each fuzz target runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+jobs=$(nproc)
 
 deploy/install-deps.sh
+
+echo "== build and test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
-cmake --build build -j"$(nproc)"
-cd build
-ctest --output-on-failure --timeout 300
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure --timeout 300)
+
+echo "== unit and integration tests under ASan and UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DTXTPUSH_SANITIZE=ON \
+    -DTXTPUSH_TEST_HTTP_PORT=18081 >/dev/null
+cmake --build build-asan -j"$jobs" --target txtpushd unit_tests integration_tests
+(cd build-asan &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions=$root/test/sanitizer/lsan.supp \
+    ctest --output-on-failure --timeout 300 -R '^(unit|integration|stack)\.')
+
+echo "== fuzzing"
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+    -DTXTPUSH_FUZZ=ON -DTXTPUSH_FUZZ_SECONDS="${TXTPUSH_FUZZ_SECONDS:-30}" >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_form fuzz_push_xml
+(cd build-fuzz && ctest --output-on-failure --timeout 300)
