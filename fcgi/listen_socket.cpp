@@ -2,6 +2,8 @@
 
 #include <grp.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,6 +95,13 @@ static Result<Fd> open_tcp(const Config& config, const Log& log) {
         log.warn("listen_not_loopback", {{"listen", config.listen},
                                          {"hint", "FastCGI should be reachable by nginx only"}});
     return fd;
+}
+
+int64_t listen_queue_length(int fd) {
+    tcp_info info{};
+    socklen_t len = sizeof(info);
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 || info.tcpi_state != TCP_LISTEN) return -1;
+    return info.tcpi_unacked;  // for a listening socket: the current accept queue
 }
 
 Result<Fd> open_listen_socket(const Config& config, const Log& log) {

@@ -36,4 +36,8 @@ private:
 // configured mode and owner; a TCP address off loopback is logged as a warning.
 Result<Fd> open_listen_socket(const Config& config, const Log& log);
 
+// Connections waiting in the accept queue of a TCP listening socket; -1 for
+// a unix socket, where Linux does not tell.
+int64_t listen_queue_length(int fd);
+
 }  // namespace txtpush

@@ -7,14 +7,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
+#include <optional>
+#include <set>
 #include <thread>
 #include <vector>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "listen_socket.hpp"
+#include "push_handler.hpp"
+#include "scoreboard.hpp"
 #include "spooler.hpp"
 #include "worker.hpp"
 
@@ -24,19 +28,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr int kCrashLoopLimit = 10;  // deaths within kCrashWindow before backing off
 constexpr auto kCrashWindow = std::chrono::seconds(10);
 constexpr auto kCrashBackoff = std::chrono::seconds(5);
+constexpr auto kTick = std::chrono::milliseconds(200);
 
-// The supervisor's state: the pool and the recent deaths.
-// Slots 0..size-1 are FastCGI workers; slot `size` is the spooler.
+struct Child {
+    int slot = 0;        // 0..size-1: FastCGI workers; size: the spooler
+    bool spooler = false;
+    int generation = 0;  // bumped by each reload
+    size_t board = 0;    // its WorkerSlot in the scoreboard
+};
+
+// The supervisor's state: the config in force, the children, recent deaths.
 struct Pool {
+    Config config;
     int listen_fd = -1;
     int size = 1;
-    std::map<pid_t, int> workers;  // pid -> slot
+    int generation = 0;
+    std::map<pid_t, Child> children;
+    std::set<pid_t> timed_out;
     std::vector<Clock::time_point> recent_deaths;
     Clock::time_point backoff_until{};
+    bool ready_notified = false;
 };
 
 int pool_size(const Config& config) {
@@ -52,87 +66,207 @@ sigset_t master_signals() {
     return set;
 }
 
-bool spawn(Pool& pool, int slot, const Config& config, PushValidator& validator, const Log& log) {
+std::optional<size_t> free_board_slot(const Scoreboard& board) {
+    for (size_t i = 0; i < board.slots.size(); ++i)
+        if (board.slots[i].pid.load() == 0) return i;
+    return std::nullopt;
+}
+
+std::optional<pid_t> spawn(Pool& pool, int slot, Scoreboard& board, PushValidator& validator, const Log& log) {
+    auto board_slot = free_board_slot(board);
+    if (!board_slot) return std::nullopt;
+    WorkerSlot& ws = board.slots[*board_slot];
+    ws.state.store(static_cast<int>(SlotState::starting));
+    ws.is_worker.store(slot < pool.size);
+    ws.requests.store(0);
+    ws.db_connected.store(false);
     pid_t master = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
+        ws.state.store(static_cast<int>(SlotState::empty));
         log.error("fork_failed", {{"error", std::strerror(errno)}});
-        return false;
+        return std::nullopt;
     }
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a master killed outright takes its children along
         if (::getppid() != master) ::_exit(1);
-        int code = slot == pool.size ? run_spooler(config, validator, log)
-                                     : run_worker(pool.listen_fd, config, validator, log);
+        ws.pid.store(::getpid());
+        int code = slot == pool.size ? run_spooler(pool.config, validator, board, ws, log)
+                                     : run_worker(pool.listen_fd, pool.config, validator, board, ws, log);
         std::fflush(nullptr);
         ::_exit(code);
     }
-    pool.workers[pid] = slot;
+    ws.pid.store(pid);
+    pool.children[pid] = Child{slot, slot == pool.size, pool.generation, *board_slot};
     log.debug("worker_spawned", {{"worker_pid", std::to_string(pid)}, {"slot", std::to_string(slot)}});
-    return true;
+    return pid;
 }
 
-// Free slots are those no live worker holds.
-void fill(Pool& pool, const Config& config, PushValidator& validator, const Log& log) {
+bool has_current(const Pool& pool, int slot) {
+    for (const auto& [pid, c] : pool.children)
+        if (c.slot == slot && c.generation == pool.generation) return true;
+    return false;
+}
+
+// Spawns what the current generation is missing: size workers and a spooler.
+void fill(Pool& pool, Scoreboard& board, PushValidator& validator, const Log& log) {
     if (Clock::now() < pool.backoff_until) return;
-    for (int slot = 0; slot <= pool.size; ++slot) {
-        bool taken = false;
-        for (const auto& [pid, s] : pool.workers) taken |= s == slot;
-        if (!taken) spawn(pool, slot, config, validator, log);
-    }
+    for (int slot = 0; slot <= pool.size; ++slot)
+        if (!has_current(pool, slot)) spawn(pool, slot, board, validator, log);
 }
 
-void note_death(Pool& pool, pid_t pid, int status, bool stopping, const Log& log) {
-    pool.workers.erase(pid);
-    std::string how = WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                          : fmt::format("exit {}", WEXITSTATUS(status));
-    if (stopping) {
-        log.debug("worker_exited", {{"worker_pid", std::to_string(pid)}, {"how", how}});
-        return;
-    }
-    log.warn("worker_died", {{"worker_pid", std::to_string(pid)}, {"how", how}});
+void note_crash(Pool& pool, Scoreboard& board, const Log& log) {
+    board.metrics.worker_restarts.fetch_add(1);
     auto now = Clock::now();
     pool.recent_deaths.push_back(now);
     std::erase_if(pool.recent_deaths, [&](auto t) { return now - t > kCrashWindow; });
-    if (static_cast<int>(pool.recent_deaths.size()) >= kCrashLoopLimit) {
-        pool.backoff_until = now + kCrashBackoff;
-        pool.recent_deaths.clear();
-        log.error("crash_loop", {{"deaths", std::to_string(kCrashLoopLimit)},
-                                 {"window_s", std::to_string(kCrashWindow.count())},
-                                 {"backoff_s", std::to_string(kCrashBackoff.count())}});
+    if (static_cast<int>(pool.recent_deaths.size()) < kCrashLoopLimit) return;
+    pool.backoff_until = now + kCrashBackoff;
+    pool.recent_deaths.clear();
+    board.metrics.crash_loops.fetch_add(1);
+    log.error("crash_loop", {{"deaths", std::to_string(kCrashLoopLimit)},
+                             {"window_s", std::to_string(kCrashWindow.count())},
+                             {"backoff_s", std::to_string(kCrashBackoff.count())}});
+}
+
+void note_exit(Pool& pool, Scoreboard& board, pid_t pid, int status, bool stopping, const Log& log) {
+    auto it = pool.children.find(pid);
+    if (it == pool.children.end()) return;
+    Child child = it->second;
+    pool.children.erase(it);
+    WorkerSlot& ws = board.slots[child.board];
+    if (ws.state.load() == static_cast<int>(SlotState::busy)) board.busy_now.fetch_sub(1);
+    ws.state.store(static_cast<int>(SlotState::empty));
+    ws.pid.store(0);
+
+    std::string how = WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                          : fmt::format("exit {}", WEXITSTATUS(status));
+    bool timed_out = pool.timed_out.erase(pid) > 0;
+    bool clean = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == kExitRecycled);
+    if (stopping || child.generation != pool.generation) {
+        log.debug("worker_exited", {{"worker_pid", std::to_string(pid)}, {"how", how}});
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == kExitRecycled) {
+        board.metrics.worker_recycles.fetch_add(1);
+        log.info("worker_recycled", {{"worker_pid", std::to_string(pid)}});
+    } else if (timed_out) {
+        log.warn("worker_replaced_after_timeout", {{"worker_pid", std::to_string(pid)}});
+    } else if (!clean) {
+        log.warn("worker_died", {{"worker_pid", std::to_string(pid)}, {"how", how}});
+        note_crash(pool, board, log);
     }
 }
 
-void reap(Pool& pool, bool stopping, const Log& log) {
+void reap(Pool& pool, Scoreboard& board, bool stopping, const Log& log) {
     int status = 0;
-    for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) note_death(pool, pid, status, stopping, log);
+    for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) note_exit(pool, board, pid, status, stopping, log);
 }
 
-void signal_all(const Pool& pool, int sig) {
-    for (const auto& [pid, slot] : pool.workers) ::kill(pid, sig);
+// The request timeout: a worker busy for too long is logged with what it was
+// doing (the slow-log) and killed; it is replaced like any other death.
+void end_overdue(Pool& pool, Scoreboard& board, const Log& log) {
+    if (pool.config.request_timeout == 0) return;
+    int64_t limit_ms = static_cast<int64_t>(pool.config.request_timeout) * 1000;
+    for (const auto& [pid, child] : pool.children) {
+        WorkerSlot& ws = board.slots[child.board];
+        if (ws.state.load() != static_cast<int>(SlotState::busy) || pool.timed_out.count(pid)) continue;
+        int64_t busy_ms = steady_ms() - ws.busy_since_ms.load();
+        if (busy_ms <= limit_ms) continue;
+        log.error("request_timeout", {{"worker_pid", std::to_string(pid)},
+                                      {"request_id", ws.request_id},
+                                      {"phase", phase_name(static_cast<Phase>(ws.phase.load()))},
+                                      {"busy_ms", std::to_string(busy_ms)},
+                                      {"limit_s", std::to_string(pool.config.request_timeout)}});
+        board.metrics.worker_timeouts.fetch_add(1);
+        pool.timed_out.insert(pid);
+        ::kill(pid, SIGKILL);
+    }
 }
 
-int stop_pool(Pool& pool, const Log& log) {
-    sd_notify(0, "STOPPING=1");
-    log.info("stopping", {{"workers", std::to_string(pool.workers.size())}});
-    signal_all(pool, SIGTERM);
-    auto deadline = Clock::now() + kStopGrace;
-    while (!pool.workers.empty() && Clock::now() < deadline) {
-        reap(pool, true, log);
+// Waits for the children to exit, killing what is left after the grace period.
+void drain(Pool& pool, Scoreboard& board, const Log& log, std::chrono::seconds grace) {
+    auto deadline = Clock::now() + grace;
+    while (!pool.children.empty() && Clock::now() < deadline) {
+        reap(pool, board, true, log);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (!pool.workers.empty()) {
-        log.warn("stop_grace_expired", {{"killing", std::to_string(pool.workers.size())}});
-        signal_all(pool, SIGKILL);
-        while (!pool.workers.empty()) {
-            int status = 0;
-            pid_t pid = ::waitpid(-1, &status, 0);
-            if (pid < 0) break;
-            pool.workers.erase(pid);
-        }
+    if (pool.children.empty()) return;
+    log.warn("stop_grace_expired", {{"killing", std::to_string(pool.children.size())}});
+    for (const auto& [pid, child] : pool.children) ::kill(pid, SIGKILL);
+    while (!pool.children.empty()) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, 0);
+        if (pid < 0) break;
+        note_exit(pool, board, pid, status, true, log);
     }
+}
+
+int stop_pool(Pool& pool, Scoreboard& board, const Log& log) {
+    sd_notify(0, "STOPPING=1");
+    log.info("stopping", {{"children", std::to_string(pool.children.size())}});
+    for (const auto& [pid, child] : pool.children) ::kill(pid, SIGTERM);
+    drain(pool, board, log, std::chrono::seconds(pool.config.stop_grace));
     log.info("stopped");
     return 0;
+}
+
+// Waits (bounded) until a new child accepts requests.
+void await_started(const WorkerSlot& ws, std::chrono::seconds limit) {
+    auto deadline = Clock::now() + limit;
+    while (ws.state.load() == static_cast<int>(SlotState::starting) && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// SIGHUP: a new config replaces the children one by one, each new child
+// accepting before its predecessor is asked to stop; a bad config changes nothing.
+void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidator& validator, Log& log) {
+    auto fresh = load_config(path);
+    if (!fresh) {
+        log.error("reload_refused", {{"error", fresh.error().reason}, {"hint", "the running pool is unchanged"}});
+        return;
+    }
+    sd_notify(0, "RELOADING=1");
+    if (fresh->listen != pool.config.listen || fresh->socket_mode != pool.config.socket_mode)
+        log.warn("reload_keeps_socket", {{"listen", pool.config.listen}, {"hint", "restart to move the socket"}});
+    fresh->listen = pool.config.listen;
+    int old_generation = pool.generation;
+    pool.config = std::move(*fresh);
+    pool.size = pool_size(pool.config);
+    board.pool_size.store(pool.size);
+    log.set_level(pool.config.log_level);
+    ++pool.generation;
+    // Old children by role: worker slot number, or -1 for the spooler.
+    std::map<int, pid_t> old_by_role;
+    for (const auto& [pid, child] : pool.children)
+        if (child.generation == old_generation) old_by_role[child.spooler ? -1 : child.slot] = pid;
+    for (int slot = 0; slot <= pool.size; ++slot) {
+        auto pid = spawn(pool, slot, board, validator, log);
+        if (pid) await_started(board.slots[pool.children[*pid].board], std::chrono::seconds(5));
+        auto old = old_by_role.find(slot == pool.size ? -1 : slot);
+        if (old == old_by_role.end()) continue;
+        ::kill(old->second, SIGTERM);
+        old_by_role.erase(old);
+    }
+    for (const auto& [role, pid] : old_by_role) ::kill(pid, SIGTERM);  // the pool shrank
+    board.metrics.reloads.fetch_add(1);
+    log.info("reloaded", {{"workers", std::to_string(pool.size)}, {"generation", std::to_string(pool.generation)}});
+    sd_notify(0, "READY=1");
+}
+
+// Ready for systemd once every worker accepts and one of them reached the database.
+void notify_when_ready(Pool& pool, Scoreboard& board, const Log& log) {
+    if (pool.ready_notified) return;
+    int accepting = 0;
+    bool database = false;
+    for (const auto& [pid, child] : pool.children) {
+        const WorkerSlot& ws = board.slots[child.board];
+        if (!ws.is_worker.load()) continue;
+        accepting += ws.state.load() != static_cast<int>(SlotState::starting);
+        database |= ws.db_connected.load();
+    }
+    if (accepting < pool.size || !database) return;
+    pool.ready_notified = true;
+    sd_notify(0, "READY=1");
+    log.info("ready", {{"workers", std::to_string(accepting)}});
 }
 
 }  // namespace
@@ -146,21 +280,27 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
         log.error("listen_failed", {{"error", socket.error().reason}});
         return 1;
     }
+    SharedScoreboard shared;
+    Scoreboard& board = shared.get();
     Pool pool;
+    pool.config = config;
     pool.listen_fd = socket->get();
     pool.size = pool_size(config);
-    fill(pool, config, validator, log);
+    board.pool_size.store(pool.size);
+    board.start_time.store(static_cast<uint64_t>(unix_now()));
+    fill(pool, board, validator, log);
     log.info("started", {{"listen", config.listen}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
-    sd_notify(0, "READY=1");
 
     for (;;) {
-        timespec tick{1, 0};
+        timespec tick{0, std::chrono::nanoseconds(kTick).count()};
         siginfo_t info{};
         int sig = sigtimedwait(&signals, &info, &tick);
-        if (sig == SIGTERM || sig == SIGQUIT || sig == SIGINT) return stop_pool(pool, log);
-        if (sig == SIGHUP) log.warn("reload_not_supported", {{"hint", "restart the service to apply a new config"}});
-        reap(pool, false, log);
-        fill(pool, config, validator, log);
+        if (sig == SIGTERM || sig == SIGQUIT || sig == SIGINT) return stop_pool(pool, board, log);
+        reap(pool, board, false, log);
+        if (sig == SIGHUP) reload(pool, board, config_path, validator, log);
+        end_overdue(pool, board, log);
+        fill(pool, board, validator, log);
+        notify_when_ready(pool, board, log);
     }
 }
 

@@ -28,12 +28,13 @@ void pause_for(std::chrono::milliseconds total) {
 
 }  // namespace
 
-int run_spooler(const Config& config, PushValidator& validator, const Log& log) {
+int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log) {
     install_stop_handlers();
     PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
     Spool spool(config.spool_dir, config.spool_max_bytes);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
     auto backoff = std::chrono::milliseconds(500);
+    slot.state.store(static_cast<int>(SlotState::idle));
 
     while (!stop_requested()) {
         if (spool.list().empty()) {
@@ -41,6 +42,7 @@ int run_spooler(const Config& config, PushValidator& validator, const Log& log) 
             continue;
         }
         ReplayResult r = replay_spool(spool, quarantine, validator, store, log, kBatch);
+        board.metrics.spool_replayed.fetch_add(r.stored);
         if (r.stored > 0 || r.quarantined > 0)
             log.info("spool_progress", {{"stored", std::to_string(r.stored)},
                                         {"quarantined", std::to_string(r.quarantined)},

@@ -4,10 +4,11 @@
 
 #include "config.hpp"
 #include "log.hpp"
+#include "scoreboard.hpp"
 #include "xml_validator.hpp"
 
 namespace txtpush {
 
-int run_spooler(const Config& config, PushValidator& validator, const Log& log);
+int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log);
 
 }  // namespace txtpush

@@ -3,12 +3,15 @@
 #include <fcgiapp.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "push_handler.hpp"
 #include "push_store.hpp"
+#include "listen_socket.hpp"
 #include "spool.hpp"
 #include "stop_signal.hpp"
 
@@ -51,9 +54,13 @@ const char* reason_phrase(int status) {
 }
 
 void write_response(FCGX_Request& req, const Response& response) {
-    std::string head = fmt::format("Status: {} {}\r\nContent-Type: text/plain; charset=utf-8\r\n", response.status,
-                                   reason_phrase(response.status));
-    for (const auto& [name, value] : response.headers) head += fmt::format("{}: {}\r\n", name, value);
+    std::string head = fmt::format("Status: {} {}\r\n", response.status, reason_phrase(response.status));
+    bool typed = false;
+    for (const auto& [name, value] : response.headers) {
+        head += fmt::format("{}: {}\r\n", name, value);
+        typed |= name == "Content-Type";
+    }
+    if (!typed) head += "Content-Type: text/plain; charset=utf-8\r\n";
     head += fmt::format("Content-Length: {}\r\n\r\n", response.body.size());
     FCGX_PutStr(head.data(), static_cast<int>(head.size()), req.out);
     FCGX_PutStr(response.body.data(), static_cast<int>(response.body.size()), req.out);
@@ -84,24 +91,42 @@ private:
     FCGX_Request req_{};
 };
 
+Response status_page(const Config& config, Scoreboard& board, int listen_fd) {
+    PoolGauges gauges = board.gauges();
+    for (const auto& f : Spool(config.spool_dir, config.spool_max_bytes).list()) {
+        ++gauges.spool_files;
+        gauges.spool_bytes += f.bytes;
+    }
+    gauges.listen_queue = listen_queue_length(listen_fd);
+    Response r{200, render_prometheus(board.metrics, gauges), {}, Outcome::stored, std::nullopt};
+    r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return r;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 }  // namespace
 
-int run_worker(int listen_fd, const Config& config, PushValidator& validator, const Log& log) {
+int run_worker(int listen_fd, const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot,
+               const Log& log) {
     install_stop_handlers();
     if (FCGX_Init() != 0) {
         log.error("fcgi_init_failed");
         return 1;
     }
     PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
-    store.connect();  // a database that is down now is retried per request
+    slot.db_connected.store(store.connect());  // a database that is down now is retried per request
     Spool spool(config.spool_dir, config.spool_max_bytes);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
-    PushHandler handler(config, validator, store, spool, quarantine, log, unix_now);
+    PushHandler handler(config, validator, store, spool, quarantine, log, unix_now,
+                        [&slot](Phase p) { slot.phase.store(static_cast<int>(p)); });
     FcgiRequest fcgi(listen_fd);
     FCGX_Request& req = fcgi.get();
     std::string body;
     unsigned long served = 0;
-    log.debug("worker_started");
+    slot.state.store(static_cast<int>(SlotState::idle));
 
     while (!stop_requested()) {
         if (FCGX_Accept_r(&req) < 0) {
@@ -112,18 +137,29 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, co
         AcceptedRequest accepted(req);
         std::string_view uri = param(req, "DOCUMENT_URI");
         if (uri == "/txtpush-ping") {
-            write_response(req, Response{200, "pong\n", {}});
+            write_response(req, Response{200, "pong\n", {}, Outcome::stored, std::nullopt});
             continue;
         }
-        bool fits = read_body(req, config.body_limit, body);
-        std::string request_id = std::string(param(req, "REQUEST_ID"));
+        if (uri == "/txtpush-status") {
+            write_response(req, status_page(config, board, listen_fd));
+            continue;
+        }
+        std::string request_id(param(req, "REQUEST_ID"));
         if (request_id.empty()) request_id = fmt::format("{}-{}", ::getpid(), served);
+        auto started = std::chrono::steady_clock::now();
+        board.mark_busy(slot, request_id.c_str());
+        slot.phase.store(static_cast<int>(Phase::reading));
+        bool fits = read_body(req, config.body_limit, body);
         Request request{param(req, "REQUEST_METHOD"), param(req, "CONTENT_TYPE"), body, !fits,
                         param(req, "REMOTE_ADDR"), request_id};
-        write_response(req, handler.handle_push(request));
-        ++served;
+        Response response = handler.handle_push(request);
+        write_response(req, response);
+        board.metrics.count_request(response.outcome, response.stored ? &*response.stored : nullptr,
+                                    seconds_since(started));
+        slot.db_connected.store(store.connected());
+        board.mark_idle(slot);
+        if (config.max_requests > 0 && ++served >= config.max_requests) return kExitRecycled;
     }
-    log.debug("worker_stopped", {{"served", std::to_string(served)}});
     return 0;
 }
 

@@ -77,6 +77,9 @@ const std::vector<Key>& keys() {
         {"server", "socket_group", text(&Config::socket_group)},
         {"server", "workers", number(&Config::workers, 0, 256)},
         {"server", "body_limit", number(&Config::body_limit, 1024, 64 * kMiB)},
+        {"server", "max_requests", number(&Config::max_requests, 0, 1000000000)},
+        {"server", "request_timeout", number(&Config::request_timeout, 0, 3600)},
+        {"server", "stop_grace", number(&Config::stop_grace, 1, 3600)},
         {"server", "log_level",
          [](Parsing& p, std::string_view v) {
              auto level = parse_log_level(v);

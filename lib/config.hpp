@@ -20,6 +20,9 @@ struct Config {
     std::string socket_group;  // group name; empty keeps the process's
     int workers = 0;           // 0: one per CPU core
     size_t body_limit = 1024 * 1024;
+    unsigned long max_requests = 0;    // a worker retires after this many requests; 0: never
+    unsigned request_timeout = 30;     // seconds; a request past it ends its worker; 0: no limit
+    unsigned stop_grace = 10;          // seconds workers get to finish on stop or reload
     LogLevel log_level = LogLevel::info;
 
     // [database]

@@ -1,6 +1,5 @@
 #include "push_handler.hpp"
 
-#include <chrono>
 #include <strings.h>
 
 #include <fmt/format.h>
@@ -15,15 +14,22 @@ int64_t unix_now() {
     return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::string_view phase_name(Phase p) {
+    constexpr std::string_view names[] = {"idle",           "reading",    "decoding", "authenticating",
+                                          "validating",     "storing",    "spooling"};
+    return names[static_cast<int>(p)];
+}
+
 PushHandler::PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
-                         Quarantine& quarantine, const Log& log, Clock clock)
+                         Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer)
     : config_(config),
       validator_(validator),
       store_(store),
       spool_(spool),
       quarantine_(quarantine),
       log_(log),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      observer_(std::move(observer)) {}
 
 static bool is_form_post(std::string_view content_type) {
     constexpr std::string_view form = "application/x-www-form-urlencoded";
@@ -33,14 +39,20 @@ static bool is_form_post(std::string_view content_type) {
     return content_type.size() == form.size() || content_type[form.size()] == ';';
 }
 
-Response PushHandler::refuse(const Request& request, const Error& error, std::string_view outcome) {
+static std::string elapsed_ms(std::chrono::steady_clock::time_point since) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+    return fmt::format("{:.2f}", ms);
+}
+
+Response PushHandler::refuse(const Request& request, const Error& error, Outcome outcome) {
     log_.write(error.status >= 500 ? LogLevel::error : LogLevel::warn, "push_refused",
                {{"request_id", request.request_id},
                 {"peer", request.peer},
                 {"status", std::to_string(error.status)},
-                {"outcome", outcome},
-                {"reason", error.reason}});
-    Response response{error.status, fmt::format("error: {}\n", error.reason), {}};
+                {"outcome", outcome_name(outcome)},
+                {"reason", error.reason},
+                {"ms", elapsed_ms(started_)}});
+    Response response{error.status, fmt::format("error: {}\n", error.reason), {}, outcome, std::nullopt};
     if (error.status == 405) response.headers.emplace_back("Allow", "POST");
     if (error.status == 503) response.headers.emplace_back("Retry-After", "30");
     return response;
@@ -49,52 +61,63 @@ Response PushHandler::refuse(const Request& request, const Error& error, std::st
 // The database cannot take the push now: once it is durable in the spool the
 // gateway gets 202 and the spooler stores it later; if not even that, 503.
 Response PushHandler::spool(const Request& request, std::string_view xml, int64_t received, const Error& why) {
+    enter(Phase::spooling);
     auto id = spool_.put(xml, received, request.request_id);
-    if (!id) return refuse(request, fail(503, fmt::format("{}; {}", why.reason, id.error().reason)), "spool_failed");
+    if (!id)
+        return refuse(request, fail(503, fmt::format("{}; {}", why.reason, id.error().reason)), Outcome::spool_failed);
     log_.warn("push_spooled", {{"request_id", request.request_id},
                                {"peer", request.peer},
                                {"status", "202"},
+                               {"outcome", "spooled"},
                                {"spool_id", *id},
-                               {"reason", why.reason}});
-    return Response{202, fmt::format("accepted: spooled as {}, will be stored when the database is back\n", *id), {}};
+                               {"reason", why.reason},
+                               {"ms", elapsed_ms(started_)}});
+    return Response{202, fmt::format("accepted: spooled as {}, will be stored when the database is back\n", *id), {},
+                    Outcome::spooled, std::nullopt};
 }
 
 Response PushHandler::handle_push(const Request& request) {
-    auto started = std::chrono::steady_clock::now();
+    started_ = std::chrono::steady_clock::now();
 
-    if (request.method != "POST") return refuse(request, fail(405, "only POST is accepted"), "method");
+    if (request.method != "POST") return refuse(request, fail(405, "only POST is accepted"), Outcome::method);
     if (request.body_too_large)
-        return refuse(request, fail(413, fmt::format("body larger than {} bytes", config_.body_limit)), "too_large");
+        return refuse(request, fail(413, fmt::format("body larger than {} bytes", config_.body_limit)),
+                      Outcome::too_large);
     if (!is_form_post(request.content_type))
-        return refuse(request, fail(400, "expected an application/x-www-form-urlencoded form post"), "content_type");
+        return refuse(request, fail(400, "expected an application/x-www-form-urlencoded form post"),
+                      Outcome::content_type);
 
+    enter(Phase::decoding);
     auto form = decode_push_form(request.body);
-    if (!form) return refuse(request, form.error(), "form");
+    if (!form) return refuse(request, form.error(), Outcome::form);
 
-    // Only the username's validity is logged, never what was typed as the password.
+    // What was typed as the password never reaches a log line.
+    enter(Phase::authenticating);
     if (!config_.credentials.accepts(form->u, form->p))
-        return refuse(request, fail(403, "wrong push username or password"), "auth");
+        return refuse(request, fail(403, "wrong push username or password"), Outcome::auth);
 
+    enter(Phase::validating);
     auto doc = validator_.parse(form->x);
     if (!doc) {
         quarantine_.keep(form->x, doc.error().reason, request.peer, request.request_id);
-        return refuse(request, doc.error(), "invalid_xml");
+        return refuse(request, doc.error(), Outcome::invalid_xml);
     }
     Push push = extract_push(**doc);
 
+    enter(Phase::storing);
     int64_t received = clock_();
     auto stored = store_.store(push, received);
     if (!stored && stored.error().status == 503) return spool(request, form->x, received, stored.error());
     if (!stored) {
         quarantine_.keep(form->x, stored.error().reason, request.peer, request.request_id);
-        return refuse(request, stored.error(), "store");
+        return refuse(request, stored.error(), Outcome::store_failed);
     }
 
     const StoreReport& r = *stored;
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     log_.info("push_stored", {{"request_id", request.request_id},
                               {"peer", request.peer},
                               {"status", "200"},
+                              {"outcome", "stored"},
                               {"statuses", std::to_string(r.statuses)},
                               {"statuses_new", std::to_string(r.statuses_new)},
                               {"inbound", std::to_string(r.inbound)},
@@ -103,11 +126,13 @@ Response PushHandler::handle_push(const Request& request) {
                               {"ignored", std::to_string(push.ignored)},
                               {"implausible_numbers", std::to_string(r.implausible_numbers)},
                               {"truncated", std::to_string(r.truncated_values)},
-                              {"ms", fmt::format("{:.2f}", ms)}});
+                              {"ms", elapsed_ms(started_)}});
     return Response{200,
                     fmt::format("ok statuses={} statuses_new={} inbound={} inbox_rows_new={} unrouted={} ignored={}\n",
                                 r.statuses, r.statuses_new, r.inbound, r.inbox_rows_new, r.unrouted, push.ignored),
-                    {}};
+                    {},
+                    Outcome::stored,
+                    r};
 }
 
 }  // namespace txtpush

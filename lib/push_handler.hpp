@@ -2,8 +2,10 @@
 // top to bottom. Knows nothing of FastCGI; fcgi/ adapts requests to this.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +13,7 @@
 
 #include "config.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "push_store.hpp"
 #include "spool.hpp"
 #include "xml_validator.hpp"
@@ -30,19 +33,30 @@ struct Response {
     int status = 200;
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    Outcome outcome = Outcome::stored;
+    std::optional<StoreReport> stored;  // what the database took, when it did
 };
+
+// Where a request is, for the slow-log of a request that overruns its time.
+enum class Phase : int { idle, reading, decoding, authenticating, validating, storing, spooling };
+std::string_view phase_name(Phase p);
 
 class PushHandler {
 public:
     using Clock = std::function<int64_t()>;  // Unix seconds
 
+    using PhaseObserver = std::function<void(Phase)>;
+
     PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
-                Quarantine& quarantine, const Log& log, Clock clock);
+                Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer = nullptr);
 
     Response handle_push(const Request& request);
 
 private:
-    Response refuse(const Request& request, const Error& error, std::string_view outcome);
+    Response refuse(const Request& request, const Error& error, Outcome outcome);
+    void enter(Phase p) const {
+        if (observer_) observer_(p);
+    }
     Response spool(const Request& request, std::string_view xml, int64_t received, const Error& why);
 
     const Config& config_;
@@ -52,6 +66,8 @@ private:
     Quarantine& quarantine_;
     const Log& log_;
     Clock clock_;
+    PhaseObserver observer_;
+    std::chrono::steady_clock::time_point started_;
 };
 
 // Seconds since the epoch, from the system clock.

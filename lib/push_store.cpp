@@ -258,6 +258,7 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
         RoutingSettings settings = read_settings(txn, options_.unknown_sender_name);
         Routed routed = route(push.inbound, read_routing_data(txn, push.inbound, settings), settings);
         report.implausible_numbers = routed.implausible.size();
+        report.inbox_rows = routed.inbox.size();
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
         JsonRows inbox;

@@ -1,0 +1,61 @@
+#include "scoreboard.hpp"
+
+#include <sys/mman.h>
+
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace txtpush {
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int64_t>::is_always_lock_free,
+              "shared-memory counters must be lock-free");
+
+int64_t steady_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void Scoreboard::mark_busy(WorkerSlot& slot, const char* request_id) {
+    std::strncpy(slot.request_id, request_id, sizeof(slot.request_id) - 1);
+    slot.busy_since_ms.store(steady_ms());
+    slot.state.store(static_cast<int>(SlotState::busy));
+    uint64_t busy = busy_now.fetch_add(1) + 1;
+    uint64_t seen = metrics.max_active_workers.load();
+    while (busy > seen && !metrics.max_active_workers.compare_exchange_weak(seen, busy)) {
+    }
+    if (busy >= pool_size.load()) metrics.max_children_reached.fetch_add(1);
+}
+
+void Scoreboard::mark_idle(WorkerSlot& slot) {
+    slot.state.store(static_cast<int>(SlotState::idle));
+    slot.requests.fetch_add(1);
+    busy_now.fetch_sub(1);
+}
+
+PoolGauges Scoreboard::gauges() const {
+    PoolGauges g;
+    for (const WorkerSlot& s : slots) {
+        if (s.pid.load() == 0 || !s.is_worker.load()) continue;
+        auto state = static_cast<SlotState>(s.state.load());
+        g.workers_busy += state == SlotState::busy;
+        g.workers_idle += state == SlotState::idle;
+        g.workers_db_connected += s.db_connected.load();
+    }
+    g.start_time = start_time.load();
+    return g;
+}
+
+SharedScoreboard::SharedScoreboard() {
+    void* memory = ::mmap(nullptr, sizeof(Scoreboard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::runtime_error("cannot map the shared scoreboard");
+    board_ = new (memory) Scoreboard();
+}
+
+SharedScoreboard::~SharedScoreboard() {
+    board_->~Scoreboard();
+    ::munmap(board_, sizeof(Scoreboard));
+}
+
+}  // namespace txtpush
