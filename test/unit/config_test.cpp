@@ -69,3 +69,11 @@ TEST(Config, TablePrefixIsSqlSafe) {
     EXPECT_FALSE(valid_table_prefix("MDL_"));
     EXPECT_FALSE(valid_table_prefix("a\"b"));
 }
+
+TEST(Config, TheShippedExampleIsValid) {
+    auto c = load_config(std::string(TXTPUSH_SOURCE_DIR) + "/deploy/txtpushd.conf.example");
+    ASSERT_TRUE(c.ok()) << c.error().reason;
+    EXPECT_EQ(c->socket_group, "www-data");
+    EXPECT_EQ(c->spool_dir, "/var/lib/txtpush/spool");
+    EXPECT_EQ(c->request_timeout, 30u);
+}
