@@ -119,6 +119,13 @@ int run_quarantine_command(const std::string& path, const std::string& action, c
     return 0;
 }
 
+int run_print_sql(const std::string& path) {
+    auto config = load_config(path);
+    std::string prefix = config ? config->table_prefix : Config{}.table_prefix;
+    for (const auto& [name, sql] : prepared_statements(prefix)) std::cout << "-- " << name << sql << ";\n\n";
+    return 0;
+}
+
 int run_hash_password() {
     std::string password;
     std::getline(std::cin, password);
@@ -137,6 +144,7 @@ int main(int argc, char** argv) {
     auto* check_cmd = app.add_subcommand("check-config", "validate the configuration file, then exit");
     auto* hash_cmd =
         app.add_subcommand("hash-password", "read a push password on stdin, print its password_sha256 value");
+    auto* sql_cmd = app.add_subcommand("sql", "print the SQL statements a worker prepares (for DBAs and the benchmark)");
     std::string action, item;
     auto* spool_cmd = app.add_subcommand("spool", "pushes waiting for the database: list, show ID, replay");
     spool_cmd->add_option("action", action, "list, show or replay")
@@ -146,7 +154,7 @@ int main(int argc, char** argv) {
     auto* quarantine_cmd = app.add_subcommand("quarantine", "refused pushes kept for inspection: list, show NAME");
     quarantine_cmd->add_option("action", action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
     quarantine_cmd->add_option("name", item, "file name (for show)");
-    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd})
+    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd})
         sub->add_option("-c,--config", config_path, "configuration file");
     CLI11_PARSE(app, argc, argv);
 
@@ -154,6 +162,7 @@ int main(int argc, char** argv) {
     if (*migrate_cmd) return run_migrate(config_path, log);
     if (*check_cmd) return run_check_config(config_path);
     if (*hash_cmd) return run_hash_password();
+    if (*sql_cmd) return run_print_sql(config_path);
     if (*spool_cmd) return run_spool_command(config_path, action, item, log);
     if (*quarantine_cmd) return run_quarantine_command(config_path, action, item);
     return run_service(config_path, log);

@@ -42,6 +42,11 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules) {
     return "+" + digits;
 }
 
+std::string phone_key(std::string_view number) {
+    std::string digits = digits_of(number);
+    return digits.size() > 8 ? digits.substr(digits.size() - 8) : digits;
+}
+
 PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules) {
     std::string canonical = canonical_phone(raw, rules);
     if (!canonical.empty() && canonical.size() <= 21 && possible_number(canonical)) return {canonical, true};

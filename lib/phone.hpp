@@ -27,6 +27,9 @@ struct PhoneNumber {
 // (form decoding turns an unencoded `+` into a space).
 std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
 
+// The index key of a number: its last 8 digits ({prefix}txtpush_phone_key in SQL).
+std::string phone_key(std::string_view number);
+
 // canonical_phone() checked with libphonenumber; an implausible number is kept
 // as received (trimmed), never dropped.
 PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules);

@@ -46,17 +46,17 @@ WHERE f.account IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
 ORDER BY f.id, i.userid)"},
     {"senders_phone1", R"(
 SELECT id, firstname, lastname, {p}txtpush_phone(phone1, $2, $3) FROM {p}user
-WHERE deleted = 0 AND {p}txtpush_phone(phone1, $2, $3) IN (SELECT jsonb_array_elements_text($1::jsonb))
+WHERE deleted = 0 AND {p}txtpush_phone_key(phone1) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
 ORDER BY id)"},
     {"senders_phone2", R"(
 SELECT id, firstname, lastname, {p}txtpush_phone(phone2, $2, $3) FROM {p}user
-WHERE deleted = 0 AND {p}txtpush_phone(phone2, $2, $3) IN (SELECT jsonb_array_elements_text($1::jsonb))
+WHERE deleted = 0 AND {p}txtpush_phone_key(phone2) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
 ORDER BY id)"},
     {"contacts", R"(
 SELECT e.id, e.firstname, e.lastname, {p}txtpush_phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
 FROM {p}block_moodletxt_ab_entry e
 JOIN {p}block_moodletxt_ab b ON b.id = e.addressbook
-WHERE {p}txtpush_phone(e.phoneno, $2, $3) IN (SELECT jsonb_array_elements_text($1::jsonb))
+WHERE {p}txtpush_phone_key(e.phoneno) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
 ORDER BY e.id)"},
     // Inbox rows and their sender links in one statement: a link is written
     // only with the inbox row it belongs to, so a replay adds neither.
@@ -155,10 +155,16 @@ std::string with_connect_timeout(const std::string& conninfo) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> prepared_statements(std::string_view prefix) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Statement& s : kStatements) out.emplace_back(s.name, with_prefix(s.sql, prefix));
+    return out;
+}
+
 class PushStore::Session {
 public:
     Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
-        for (const Statement& s : kStatements) conn.prepare(s.name, with_prefix(s.sql, options.table_prefix));
+        for (const auto& [name, sql] : prepared_statements(options.table_prefix)) conn.prepare(name, sql);
     }
     pqxx::connection conn;
 };
@@ -195,11 +201,13 @@ RoutingSettings read_settings(pqxx::work& txn, const std::string& unknown_name) 
 
 RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& messages, const RoutingSettings& s) {
     RoutingData data;
+    // Senders are looked up by index key (last 8 digits); route() then
+    // compares the canonical numbers exactly.
     std::set<std::string> names, phones;
     for (const InboundSms& m : messages) {
         names.insert(m.account);
         PhoneNumber n = normalise_phone(m.phone, s.phone);
-        if (n.plausible) phones.insert(n.value);
+        if (n.plausible) phones.insert(phone_key(n.value));
     }
     JsonRows name_list;
     for (const auto& n : names) name_list.value(n);

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "log.hpp"
 #include "push_document.hpp"
@@ -35,6 +38,10 @@ struct StoreOptions {
     std::string table_prefix = "mdl_";
     std::string unknown_sender_name = "Unknown";
 };
+
+// The statements a worker prepares, with the table prefix applied (name, SQL):
+// what `txtpushd sql` prints and the benchmark's database ceiling runs.
+std::vector<std::pair<std::string, std::string>> prepared_statements(std::string_view prefix);
 
 class PushStore {
 public:

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The benchmark: on this machine, in one run, through nginx over loopback,
+#   - txtpushd with realistic pushes (1 status update; 25 status updates +
+#     25 inbound SMS routed through a keyword filter, Moodle users and contacts),
+#   - the transport ceiling: nginx + a no-op FastCGI responder (noop_fcgi, same
+#     libfcgi, unix socket and worker count) answering 200 to the same bodies,
+#   - the database ceiling: pgbench running the statements txtpushd prepares
+#     (`txtpushd sql`) for the same pushes, with as many connections,
+# at several concurrencies, with wrk as the load generator. Writes
+# test/bench/results/latest.md, results.csv and throughput.png.
+#
+#   test/bench/run.sh            (as root; BENCH_SECONDS=10 per point, BENCH_CONCURRENCY="1 4 16 64")
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build=${BENCH_BUILD:-$root/build-bench}
+seconds=${BENCH_SECONDS:-10}
+concurrency=${BENCH_CONCURRENCY:-"1 4 16 64"}
+rss_requests=${BENCH_RSS_REQUESTS:-100000}
+dir=/tmp/txtpush-bench
+out=$here/results
+port=19080
+noop_port=19081
+pgbin=/usr/lib/postgresql/15/bin
+
+if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then "$root/deploy/install-deps.sh"; fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target txtpushd noop_fcgi >/dev/null
+
+cleanup() {
+    [ -f "$dir/noop-nginx.pid" ] && kill "$(cat "$dir/noop-nginx.pid")" 2>/dev/null || true
+    [ -f "$dir/noop.pid" ] && kill "$(cat "$dir/noop.pid")" 2>/dev/null || true
+    "$root/deploy/local-stack.sh" stop "$dir" || true
+}
+trap cleanup EXIT
+rm -rf "$dir" && mkdir -p "$dir" "$out"
+"$root/deploy/local-stack.sh" start "$dir" "$build" "$port" >/dev/null
+pghost=$(cat "$dir/pgdir")
+psql_bench() { "$pgbin/psql" -q -h "$pghost" -U postgres -d txtpush -v ON_ERROR_STOP=1 "$@"; }
+psql_bench -f "$here/seed.sql" >/dev/null
+workers=$(grep -E '^workers' "$dir/txtpushd.conf" | awk '{print $3}')
+
+# The transport ceiling, behind its own nginx with the same settings.
+"$build/test/noop_fcgi" "$dir/noop.sock" "$workers" & echo $! > "$dir/noop.pid"
+sed -e "s|$dir/txtpushd.sock|$dir/noop.sock|g" "$dir/txtpush-locations.conf" > "$dir/noop-locations.conf"
+sed -e "s|127.0.0.1:$port|127.0.0.1:$noop_port|; s|nginx.pid|noop-nginx.pid|; s|txtpush-locations.conf|noop-locations.conf|; s|nginx-access.log|noop-access.log|" \
+    "$dir/nginx.conf" > "$dir/noop-nginx.conf"
+sleep 0.3
+nginx -c "$dir/noop-nginx.conf" -p "$dir"
+
+# --- pgbench scripts: txtpushd's own statements, parameters as SQL expressions
+statement() { "$build/txtpushd" sql -c "$dir/txtpushd.conf" | awk -v n="-- $1" '$0 == n {on = 1; next} on && /^$/ {exit} on'; }  # ends with ;
+with_param() { local sql; sql=$(statement "$1"); printf '%s\n' "${sql//"$2"/$3}"; }
+
+status_json="(SELECT jsonb_agg(jsonb_build_object('ticketnumber', :t::bigint + g, 'status', g % 7 - 1, 'statusmessage', 'Delivered To Handset', 'updatetime', 1764000000)) FROM generate_series(0, COUNT - 1) AS g)"
+phones="(SELECT jsonb_agg(right(p, 8)) FROM (SELECT DISTINCT CASE WHEN g % 5 = 1 THEN '4477009' || lpad((g % 50)::text, 5, '0') WHEN g % 8 = 2 THEN '4477008' || lpad((g % 40)::text, 5, '0') ELSE '4477009' || lpad((50000 + g)::text, 5, '0') END AS p FROM generate_series(0, 24) AS g) AS s)"
+inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigint + 25 + g, 'messagetext', CASE WHEN g % 5 = 0 THEN 'HELP with homework' ELSE 'Absent today, sorry' END, 'source', '+447700900001', 'firstname', 'First', 'lastname', 'Last', 'timereceived', 1764000000, 'sender_user', CASE WHEN g % 5 = 1 THEN 1000 + g % 50 END, 'contact', CASE WHEN g % 5 <> 1 AND g % 8 = 2 THEN g % 40 + 1 END)) FROM generate_series(0, 24) AS g, LATERAL unnest(CASE WHEN g % 5 = 0 THEN ARRAY[101, 102] ELSE ARRAY[100] END) AS u)"
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo 'BEGIN;'
+XX
+} > "$dir/pgbench-status1.sql"
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo 'BEGIN;'
+YY
+    echo 'COMMIT;'
+} > "$dir/pgbench-mixed50.sql"
+
+# --- measurement helpers
+cpu_ticks() {  # utime+stime of every process whose command name matches $1
+    local total=0 pid comm rest
+    for stat in /proc/[0-9]*/stat; do
+        read -r pid comm rest < "$stat" 2>/dev/null || continue
+        [[ $comm =~ ^\(($1)\)$ ]] || continue
+        set -- "$1" $rest
+        total=$((total + ${13} + ${14}))
+    done
+    echo "$total"
+}
+groups="txtpushd nginx postgres noop_fcgi"  # wrk and pgbench exit before the second snapshot
+cpu_snapshot() { for g in $groups; do printf '%s ' "$(cpu_ticks "$g")"; done; }
+cpu_delta() {  # cores used per group between two snapshots over $3 seconds
+    local -a a=($1) b=($2); local i=0 res=""
+    for g in $groups; do res+="$g=$(awk -v x="${a[$i]}" -v y="${b[$i]}" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (y - x) / hz / s}') "; i=$((i + 1)); done
+    echo "$res"
+}
+worker_rss_kib() {
+    local master max=0 rss
+    master=$(cat "$dir/txtpushd.pid")
+    for child in $(cat /proc/"$master"/task/*/children); do
+        rss=$(awk '/^VmRSS/ {print $2}' /proc/"$child"/status 2>/dev/null || echo 0)
+        [ "${rss:-0}" -gt "$max" ] && max=$rss
+    done
+    echo "$max"
+}
+ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
+
+run_index=0
+echo "target,shape,concurrency,req_s,items_s,p50_ms,p99_ms,cpu" > "$out/results.csv"
+run_wrk() {  # target port shape concurrency
+    local target=$1 p=$2 shape=$3 c=$4 threads=$(( $4 < 2 ? $4 : 2 )) before after log items
+    items=$([ "$shape" = status1 ] && echo 1 || echo 50)
+    before=$(cpu_snapshot)
+    log=$(wrk -t"$threads" -c"$c" -d"${seconds}s" --latency -s "$here/push.lua" \
+        "http://127.0.0.1:$p/blocks/moodletxt/push.php" -- "$shape" "$run_index")
+    after=$(cpu_snapshot)
+    run_index=$((run_index + 1))
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$log")
+    p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$log")")
+    p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$log")")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$log")
+    [ -n "$non2xx" ] && echo "warning: $target $shape c=$c: $non2xx non-2xx answers" >&2
+    echo "$target,$shape,$c,$rps,$(awk -v r="$rps" -v i="$items" 'BEGIN {printf "%.0f", r * i}'),$p50,$p99,$(cpu_delta "$before" "$after" "$seconds")" >> "$out/results.csv"
+}
+run_pgbench() {  # shape concurrency
+    local shape=$1 c=$2 threads=$(( $2 < 2 ? $2 : 2 )) before after log items
+    items=$([ "$shape" = status1 ] && echo 1 || echo 50)
+    rm -f "$dir"/pgbench_log.*
+    before=$(cpu_snapshot)
+    # As many connections as txtpushd uses at this concurrency: one per busy worker.
+    local conns=$(( c < workers ? c : workers ))
+    log=$(cd "$dir" && "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
+        -l --log-prefix=pgbench_log -f "$dir/pgbench-$shape.sql" txtpush 2>&1)
+    after=$(cpu_snapshot)
+    local tps p50 p99
+    tps=$(awk '/^tps = / {print $3; exit}' <<<"$log")
+    read -r p50 p99 < <(cat "$dir"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {printf "%.3f %.3f\n", v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000}')
+    echo "database,$shape,$c,$tps,$(awk -v r="$tps" -v i="$items" 'BEGIN {printf "%.0f", r * i}'),$p50,$p99,$(cpu_delta "$before" "$after" "$seconds")" >> "$out/results.csv"
+}
+
+for shape in status1 mixed50; do
+    for c in $concurrency; do
+        echo "bench: $shape c=$c" >&2
+        run_wrk txtpushd "$port" "$shape" "$c"
+        run_wrk transport "$noop_port" "$shape" "$c"
+        run_pgbench "$shape" "$c"
+    done
+done
+
+# Worker memory over a long run of 1-item pushes.
+rss_before=$(worker_rss_kib)
+rate=$(awk -F, '$1 == "txtpushd" && $2 == "status1" {if ($4 > m) m = $4} END {print m}' "$out/results.csv")
+long=$(awk -v n="$rss_requests" -v r="$rate" 'BEGIN {printf "%d", n / r + 2}')
+seconds=$long run_wrk txtpushd "$port" status1 16
+sed -i '$d' "$out/results.csv"
+rss_mid=$(worker_rss_kib)
+seconds=$long run_wrk txtpushd "$port" status1 16
+sed -i '$d' "$out/results.csv"
+rss_after=$(worker_rss_kib)
+served=$(curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "txtpush_requests_total{outcome=\"stored\"}" {print $2}')
+
+"$here/report.sh" "$out/results.csv" "$rss_before" "$rss_mid" "$rss_after" "$served" > "$out/latest.md"
+gnuplot -e "csv='$out/results.csv'; png='$out/throughput.png'" "$here/plot.gp"
+cat "$out/latest.md"
