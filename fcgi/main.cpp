@@ -10,6 +10,7 @@
 #include "log.hpp"
 #include "master.hpp"
 #include "migrations.hpp"
+#include "phone.hpp"
 #include "push_store.hpp"
 #include "spool.hpp"
 #include "spool_replay.hpp"
@@ -27,6 +28,7 @@ int run_service(const std::string& path, Log& log) {
     }
     log.set_level(config->log_level);
     harden_libxml2();
+    load_phone_metadata();
     auto validator = PushValidator::compile_builtin();
     if (!validator) {
         log.error("schema_invalid", {{"error", validator.error().reason}});

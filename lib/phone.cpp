@@ -42,6 +42,8 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules) {
     return "+" + digits;
 }
 
+void load_phone_metadata() { possible_number("+447700900123"); }
+
 std::string phone_key(std::string_view number) {
     std::string digits = digits_of(number);
     return digits.size() > 8 ? digits.substr(digits.size() - 8) : digits;

@@ -30,6 +30,10 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
 // The index key of a number: its last 8 digits ({prefix}txtpush_phone_key in SQL).
 std::string phone_key(std::string_view number);
 
+// Loads libphonenumber's metadata now. Called by the master before it forks,
+// so that the workers share the parsed metadata instead of each building it.
+void load_phone_metadata();
+
 // canonical_phone() checked with libphonenumber; an implausible number is kept
 // as received (trimmed), never dropped.
 PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turns results.csv of run.sh into the markdown report (stdout).
-#   report.sh results.csv RSS_BEFORE_KIB RSS_MID_KIB RSS_AFTER_KIB REQUESTS_SERVED
+#   report.sh results.csv MEM_BEFORE MEM_MID MEM_AFTER REQUESTS_SERVED   (MEM: "rss/pss/private" KiB)
 set -euo pipefail
 csv=$1
 cat <<HEAD
@@ -47,5 +47,8 @@ END {
 }' "$csv"
 cat <<TAIL
 
-Worker RSS (largest txtpushd child): $2 KiB before the long run, $3 KiB after ~$(( ${5%.*} / 2 )) more 1-item pushes, $4 KiB after as many again ($5 pushes stored in all).
+Worker memory, RSS / PSS / private in KiB (the txtpushd child with the largest RSS): $2 before the long
+run, $3 after ~$(( ${5%.*} / 2 )) more 1-item pushes, $4 after as many again ($5 pushes stored in all).
+RSS counts the shared libraries' pages each worker maps; PSS divides shared pages among the processes
+sharing them; private is what the worker alone holds.
 TAIL

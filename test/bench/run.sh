@@ -58,12 +58,20 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
 {
     echo '\set t random(1, 190000000) * 50'
     echo 'BEGIN;'
-XX
+    with_param status_upsert '$1::jsonb' "${status_json//COUNT/1}::jsonb"
+    echo 'COMMIT;'
 } > "$dir/pgbench-status1.sql"
 {
     echo '\set t random(1, 190000000) * 50'
     echo 'BEGIN;'
-YY
+    with_param status_upsert '$1::jsonb' "${status_json//COUNT/25}::jsonb"
+    statement settings
+    with_param accounts '$1::jsonb' "'[\"CollegeSMS\"]'::jsonb"
+    with_param filters '$1::jsonb' "'[1]'::jsonb"
+    for s in senders_phone2 contacts; do
+        sql=$(with_param "$s" '$1::jsonb' "$phones::jsonb"); sql=${sql//'$2'/"'+44'"}; printf '%s\n' "${sql//'$3'/"'0'"}"
+    done
+    with_param inbox_upsert '$1::jsonb' "$inbox_json::jsonb"
     echo 'COMMIT;'
 } > "$dir/pgbench-mixed50.sql"
 
@@ -85,14 +93,15 @@ cpu_delta() {  # cores used per group between two snapshots over $3 seconds
     for g in $groups; do res+="$g=$(awk -v x="${a[$i]}" -v y="${b[$i]}" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (y - x) / hz / s}') "; i=$((i + 1)); done
     echo "$res"
 }
-worker_rss_kib() {
-    local master max=0 rss
+worker_memory() {  # "RSS/PSS/private" in KiB of the txtpushd child with the largest RSS
+    local master best=0 line=""
     master=$(cat "$dir/txtpushd.pid")
     for child in $(cat /proc/"$master"/task/*/children); do
-        rss=$(awk '/^VmRSS/ {print $2}' /proc/"$child"/status 2>/dev/null || echo 0)
-        [ "${rss:-0}" -gt "$max" ] && max=$rss
+        read -r rss pss priv < <(awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {v += $2} END {print r, p, v}' \
+            /proc/"$child"/smaps_rollup 2>/dev/null || echo "0 0 0")
+        if [ "${rss:-0}" -gt "$best" ]; then best=$rss; line="$rss/$pss/$priv"; fi
     done
-    echo "$max"
+    echo "$line"
 }
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
 
@@ -140,15 +149,15 @@ for shape in status1 mixed50; do
 done
 
 # Worker memory over a long run of 1-item pushes.
-rss_before=$(worker_rss_kib)
+rss_before=$(worker_memory)
 rate=$(awk -F, '$1 == "txtpushd" && $2 == "status1" {if ($4 > m) m = $4} END {print m}' "$out/results.csv")
 long=$(awk -v n="$rss_requests" -v r="$rate" 'BEGIN {printf "%d", n / r + 2}')
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
-rss_mid=$(worker_rss_kib)
+rss_mid=$(worker_memory)
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
-rss_after=$(worker_rss_kib)
+rss_after=$(worker_memory)
 served=$(curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "txtpush_requests_total{outcome=\"stored\"}" {print $2}')
 
 "$here/report.sh" "$out/results.csv" "$rss_before" "$rss_mid" "$rss_after" "$served" > "$out/latest.md"
