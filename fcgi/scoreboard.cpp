@@ -34,11 +34,24 @@ void Scoreboard::mark_idle(WorkerSlot& slot) {
     busy_now.fetch_sub(1);
 }
 
+static std::string_view state_name(SlotState s) {
+    switch (s) {
+        case SlotState::starting: return "starting";
+        case SlotState::idle: return "idle";
+        case SlotState::busy: return "busy";
+        case SlotState::stopping: return "stopping";
+        default: return "empty";
+    }
+}
+
 PoolGauges Scoreboard::gauges() const {
     PoolGauges g;
     for (const WorkerSlot& s : slots) {
-        if (s.pid.load() == 0 || !s.is_worker.load()) continue;
+        if (s.pid.load() == 0) continue;
         auto state = static_cast<SlotState>(s.state.load());
+        g.children.push_back({s.pid.load(), s.is_worker.load() ? "worker" : "spooler", state_name(state),
+                              s.requests.load()});
+        if (!s.is_worker.load()) continue;
         g.workers_busy += state == SlotState::busy;
         g.workers_idle += state == SlotState::idle;
         g.workers_db_connected += s.db_connected.load();

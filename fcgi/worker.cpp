@@ -158,8 +158,12 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
                                     seconds_since(started));
         slot.db_connected.store(store.connected());
         board.mark_idle(slot);
-        if (config.max_requests > 0 && ++served >= config.max_requests) return kExitRecycled;
+        if (config.max_requests > 0 && ++served >= config.max_requests) {
+            slot.state.store(static_cast<int>(SlotState::stopping));
+            return kExitRecycled;
+        }
     }
+    slot.state.store(static_cast<int>(SlotState::stopping));
     return 0;
 }
 

@@ -95,6 +95,10 @@ std::string render_prometheus(const Metrics& m, const PoolGauges& g) {
         metric(out, "txtpush_listen_queue", "gauge", "Connections waiting in the listen backlog.");
         out += fmt::format("txtpush_listen_queue {}\n", g.listen_queue);
     }
+    metric(out, "txtpush_child_requests", "gauge", "Requests each child of the pool has served, with its state.");
+    for (const ChildState& c : g.children)
+        out += fmt::format("txtpush_child_requests{{pid=\"{}\",role=\"{}\",state=\"{}\"}} {}\n", c.pid, c.role, c.state,
+                           c.requests);
     single(out, "txtpush_start_time_seconds", "gauge", "When the master started, Unix seconds.", g.start_time);
     return out;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "push_store.hpp"
 
@@ -59,6 +60,14 @@ struct Metrics {
     void count_request(Outcome outcome, const StoreReport* stored, double seconds);
 };
 
+// One child of the pool, as the status page shows it.
+struct ChildState {
+    int pid = 0;
+    std::string_view role;   // worker or spooler
+    std::string_view state;  // starting, idle, busy, stopping
+    uint64_t requests = 0;
+};
+
 // Gauges read when the status page is asked for.
 struct PoolGauges {
     uint64_t workers_busy = 0;
@@ -68,6 +77,7 @@ struct PoolGauges {
     uint64_t spool_bytes = 0;
     int64_t listen_queue = -1;  // -1: not known for this socket type
     uint64_t start_time = 0;    // Unix seconds
+    std::vector<ChildState> children;
 };
 
 std::string render_prometheus(const Metrics& m, const PoolGauges& g);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turns results.csv of run.sh into the markdown report (stdout).
-#   report.sh results.csv MEM_BEFORE MEM_MID MEM_AFTER REQUESTS_SERVED   (MEM: "rss/pss/private" KiB)
+#   report.sh results.csv MEM_BEFORE MEM_MID MEM_AFTER LONG_RUN_1 LONG_RUN_2 TOTAL   (MEM: "rss/pss/private" KiB)
 set -euo pipefail
 csv=$1
 cat <<HEAD
@@ -48,7 +48,7 @@ END {
 cat <<TAIL
 
 Worker memory, RSS / PSS / private in KiB (the txtpushd child with the largest RSS): $2 before the long
-run, $3 after ~$(( ${5%.*} / 2 )) more 1-item pushes, $4 after as many again ($5 pushes stored in all).
+run, $3 after $5 more 1-item pushes, $4 after $6 more ($7 pushes stored by the pool in all).
 RSS counts the shared libraries' pages each worker maps; PSS divides shared pages among the processes
 sharing them; private is what the worker alone holds.
 TAIL

@@ -79,7 +79,7 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
 cpu_ticks() {  # utime+stime of every process whose command name matches $1
     local total=0 pid comm rest
     for stat in /proc/[0-9]*/stat; do
-        read -r pid comm rest < "$stat" 2>/dev/null || continue
+        { read -r pid comm rest < "$stat"; } 2>/dev/null || continue
         [[ $comm =~ ^\(($1)\)$ ]] || continue
         set -- "$1" $rest
         total=$((total + ${13} + ${14}))
@@ -149,17 +149,21 @@ for shape in status1 mixed50; do
 done
 
 # Worker memory over a long run of 1-item pushes.
+stored_count() { curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "txtpush_requests_total{outcome=\"stored\"}" {print $2}'; }
 rss_before=$(worker_memory)
+served0=$(stored_count)
 rate=$(awk -F, '$1 == "txtpushd" && $2 == "status1" {if ($4 > m) m = $4} END {print m}' "$out/results.csv")
 long=$(awk -v n="$rss_requests" -v r="$rate" 'BEGIN {printf "%d", n / r + 2}')
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
 rss_mid=$(worker_memory)
+served1=$(stored_count)
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
 rss_after=$(worker_memory)
-served=$(curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "txtpush_requests_total{outcome=\"stored\"}" {print $2}')
+served2=$(stored_count)
 
-"$here/report.sh" "$out/results.csv" "$rss_before" "$rss_mid" "$rss_after" "$served" > "$out/latest.md"
+"$here/report.sh" "$out/results.csv" "$rss_before" "$rss_mid" "$rss_after" $((served1 - served0)) $((served2 - served1)) "$served2" \
+    > "$out/latest.md"
 gnuplot -e "csv='$out/results.csv'; png='$out/throughput.png'" "$here/plot.gp"
 cat "$out/latest.md"
