@@ -246,8 +246,6 @@ RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& me
 StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
     StoreReport report;
     Flags flags(now);
-    pqxx::work txn(session_->conn);
-
     std::set<std::pair<int64_t, int>> seen_status;
     JsonRows statuses;
     for (const StatusUpdate& s : push.statuses) {
@@ -259,6 +257,17 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
             .field("updatetime", now);
     }
     report.statuses = seen_status.size();
+
+    if (push.inbound.empty() && flags.rows().empty()) {
+        // A single statement is a transaction of its own: one round trip
+        // instead of BEGIN, statement, COMMIT. Most pushes are just this.
+        if (statuses.empty()) return report;
+        pqxx::nontransaction single(session_->conn);
+        report.statuses_new = single.exec_prepared("status_upsert", statuses.str()).affected_rows();
+        return report;
+    }
+
+    pqxx::work txn(session_->conn);
     if (!statuses.empty()) report.statuses_new = txn.exec_prepared("status_upsert", statuses.str()).affected_rows();
 
     if (!push.inbound.empty()) {

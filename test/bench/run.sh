@@ -55,11 +55,9 @@ with_param() { local sql; sql=$(statement "$1"); printf '%s\n' "${sql//"$2"/$3}"
 status_json="(SELECT jsonb_agg(jsonb_build_object('ticketnumber', :t::bigint + g, 'status', g % 7 - 1, 'statusmessage', 'Delivered To Handset', 'updatetime', 1764000000)) FROM generate_series(0, COUNT - 1) AS g)"
 phones="(SELECT jsonb_agg(right(p, 8)) FROM (SELECT DISTINCT CASE WHEN g % 5 = 1 THEN '4477009' || lpad((g % 50)::text, 5, '0') WHEN g % 8 = 2 THEN '4477008' || lpad((g % 40)::text, 5, '0') ELSE '4477009' || lpad((50000 + g)::text, 5, '0') END AS p FROM generate_series(0, 24) AS g) AS s)"
 inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigint + 25 + g, 'messagetext', CASE WHEN g % 5 = 0 THEN 'HELP with homework' ELSE 'Absent today, sorry' END, 'source', '+447700900001', 'firstname', 'First', 'lastname', 'Last', 'timereceived', 1764000000, 'sender_user', CASE WHEN g % 5 = 1 THEN 1000 + g % 50 END, 'contact', CASE WHEN g % 5 <> 1 AND g % 8 = 2 THEN g % 40 + 1 END)) FROM generate_series(0, 24) AS g, LATERAL unnest(CASE WHEN g % 5 = 0 THEN ARRAY[101, 102] ELSE ARRAY[100] END) AS u)"
-{
+{   # a status-only push is one statement, committed on its own (no BEGIN/COMMIT)
     echo '\set t random(1, 190000000) * 50'
-    echo 'BEGIN;'
     with_param status_upsert '$1::jsonb' "${status_json//COUNT/1}::jsonb"
-    echo 'COMMIT;'
 } > "$dir/pgbench-status1.sql"
 {
     echo '\set t random(1, 190000000) * 50'
