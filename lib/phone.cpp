@@ -55,4 +55,17 @@ PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules) {
     return {trim(raw), false};
 }
 
+PhoneNumber PhoneNormaliser::operator()(std::string_view raw, const PhoneRules& rules) {
+    std::string canonical = canonical_phone(raw, rules);
+    if (canonical.empty() || canonical.size() > 21) return {trim(raw), false};
+    auto known = plausible_.find(canonical);
+    bool plausible = known != plausible_.end() ? known->second : possible_number(canonical);
+    if (known == plausible_.end()) {
+        if (plausible_.size() >= kMaxRemembered) plausible_.clear();
+        plausible_.emplace(canonical, plausible);
+    }
+    if (plausible) return {std::move(canonical), true};
+    return {trim(raw), false};
+}
+
 }  // namespace txtpush

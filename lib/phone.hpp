@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 namespace txtpush {
@@ -37,5 +38,17 @@ void load_phone_metadata();
 // canonical_phone() checked with libphonenumber; an implausible number is kept
 // as received (trimmed), never dropped.
 PhoneNumber normalise_phone(std::string_view raw, const PhoneRules& rules);
+
+// normalise_phone() remembering what libphonenumber said of each number it
+// saw (its regular expressions are most of a push's CPU otherwise). One per
+// worker; bounded: forgets everything past kMaxRemembered numbers.
+class PhoneNormaliser {
+public:
+    PhoneNumber operator()(std::string_view raw, const PhoneRules& rules);
+
+private:
+    static constexpr size_t kMaxRemembered = 50000;
+    std::unordered_map<std::string, bool> plausible_;
+};
 
 }  // namespace txtpush

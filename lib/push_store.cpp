@@ -199,16 +199,15 @@ RoutingSettings read_settings(pqxx::work& txn, const std::string& unknown_name) 
     return s;
 }
 
-RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& messages, const RoutingSettings& s) {
+RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& messages,
+                              const std::vector<PhoneNumber>& numbers, const RoutingSettings& s) {
     RoutingData data;
     // Senders are looked up by index key (last 8 digits); route() then
     // compares the canonical numbers exactly.
     std::set<std::string> names, phones;
-    for (const InboundSms& m : messages) {
-        names.insert(m.account);
-        PhoneNumber n = normalise_phone(m.phone, s.phone);
+    for (const InboundSms& m : messages) names.insert(m.account);
+    for (const PhoneNumber& n : numbers)
         if (n.plausible) phones.insert(phone_key(n.value));
-    }
     JsonRows name_list;
     for (const auto& n : names) name_list.value(n);
     JsonRows account_ids;
@@ -273,7 +272,9 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
     if (!push.inbound.empty()) {
         report.inbound = push.inbound.size();
         RoutingSettings settings = read_settings(txn, options_.unknown_sender_name);
-        Routed routed = route(push.inbound, read_routing_data(txn, push.inbound, settings), settings);
+        std::vector<PhoneNumber> numbers;
+        for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, settings.phone));
+        Routed routed = route(push.inbound, numbers, read_routing_data(txn, push.inbound, numbers, settings), settings);
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);

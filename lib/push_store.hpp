@@ -65,6 +65,7 @@ private:
     StoreOptions options_;
     const Log& log_;
     std::unique_ptr<Session> session_;
+    PhoneNormaliser normalise_;
 };
 
 }  // namespace txtpush

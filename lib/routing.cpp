@@ -76,10 +76,18 @@ std::string keyword_of(std::string_view text) {
 }
 
 Routed route(const std::vector<InboundSms>& messages, const RoutingData& data, const RoutingSettings& settings) {
+    std::vector<PhoneNumber> numbers;
+    for (const InboundSms& sms : messages) numbers.push_back(normalise_phone(sms.phone, settings.phone));
+    return route(messages, numbers, data, settings);
+}
+
+Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNumber>& numbers,
+             const RoutingData& data, const RoutingSettings& settings) {
     Routed out;
     std::set<std::pair<int64_t, int64_t>> seen;  // (ticket, user): a push may repeat a message
-    for (const InboundSms& sms : messages) {
-        PhoneNumber number = normalise_phone(sms.phone, settings.phone);
+    for (size_t i = 0; i < messages.size(); ++i) {
+        const InboundSms& sms = messages[i];
+        const PhoneNumber& number = numbers[i];
         if (!number.plausible) out.implausible.push_back(&sms);
         const Account* account = find_account(data, sms.account);
         if (auto reason = unroutable_reason(account)) {

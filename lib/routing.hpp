@@ -82,6 +82,10 @@ struct Routed {
 // The keyword of a message: its first word, upper-cased (ASCII, as PHP's strtoupper).
 std::string keyword_of(std::string_view text);
 
+// `numbers[i]` is messages[i].phone normalised (the store computes them once per push).
+Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNumber>& numbers,
+             const RoutingData& data, const RoutingSettings& settings);
+// The same, normalising the numbers itself.
 Routed route(const std::vector<InboundSms>& messages, const RoutingData& data, const RoutingSettings& settings);
 
 }  // namespace txtpush

@@ -36,3 +36,14 @@ TEST(NormalisePhone, ImplausibleNumbersAreKeptAsReceived) {
     EXPECT_FALSE(too_long.plausible);
     EXPECT_EQ(too_long.value, "+1234567890123456789012345");
 }
+
+TEST(PhoneNormaliser, AgreesWithNormalisePhoneAndRemembers) {
+    PhoneNormaliser normalise;
+    for (int round = 0; round < 2; ++round)
+        for (const char* n : {"07700 900123", "+447700900123", "88020", "abc", " 447700900123", "+1 202 555 0143"}) {
+            PhoneNumber cached = normalise(n, PhoneRules{});
+            PhoneNumber plain = normalise_phone(n, PhoneRules{});
+            EXPECT_EQ(cached.value, plain.value) << n;
+            EXPECT_EQ(cached.plausible, plain.plausible) << n;
+        }
+}
