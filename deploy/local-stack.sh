@@ -12,7 +12,9 @@
 #
 # DIR gets txtpushd.conf, nginx.conf, logs and the pid files; the database
 # lives in a /tmp folder owned by the postgres user (PostgreSQL refuses to
-# run as root), recorded in DIR/pgdir. Must run as root.
+# run as root), recorded in DIR/pgdir. With TXTPUSH_PG_TCP_PORT set, the
+# database also listens on 127.0.0.1 at that port (the quickstart uses 5433);
+# otherwise only on its unix socket, port 5432. Must run as root.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +23,7 @@ cmd=${1:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
 dir=${2:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
 
 as_postgres() { runuser -u postgres -- "$@"; }
+pg_port() { cat "$dir/pgport" 2>/dev/null || echo 5432; }
 
 start_postgres() {
     local pgdir
@@ -28,9 +31,10 @@ start_postgres() {
     chown postgres:postgres "$pgdir"
     chmod 0755 "$pgdir"
     echo "$pgdir" > "$dir/pgdir"
+    echo "${TXTPUSH_PG_TCP_PORT:-5432}" > "$dir/pgport"
     as_postgres "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log"
     pg_start
-    as_postgres "$pgbin/createdb" -h "$pgdir" -p 5432 txtpush
+    as_postgres "$pgbin/createdb" -h "$pgdir" -p "$(pg_port)" txtpush
 }
 
 write_configs() {
@@ -43,7 +47,7 @@ workers = 2
 log_level = info
 
 [database]
-conninfo = host=$pgdir port=5432 dbname=txtpush user=postgres
+conninfo = host=$pgdir port=$(pg_port) dbname=txtpush user=postgres
 table_prefix = mdl_
 
 [spool]
@@ -97,7 +101,9 @@ pg_ctl_stack() {
 
 pg_start() {
     pg_ctl_stack status && return 0
-    pg_ctl_stack -o "-k $(cat "$dir/pgdir") -c listen_addresses='' -p 5432" start
+    local tcp=""
+    [ "$(pg_port)" != 5432 ] && tcp=127.0.0.1
+    pg_ctl_stack -o "-k $(cat "$dir/pgdir") -c listen_addresses='$tcp' -p $(pg_port)" start
 }
 
 kill_txtpushd() {
@@ -144,7 +150,7 @@ stop_all() {
         if [ -d "$pgdir/data" ]; then
             as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
         fi
-        rm -rf "$pgdir" "$dir/pgdir"
+        rm -rf "$pgdir" "$dir/pgdir" "$dir/pgport"
     fi
 }
 

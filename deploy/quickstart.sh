@@ -16,7 +16,7 @@ fi
 deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target txtpushd
-deploy/local-stack.sh start "$local_dir" build 8080
+TXTPUSH_PG_TCP_PORT=5433 deploy/local-stack.sh start "$local_dir" build 8080
 
 cat <<MSG
 
@@ -24,8 +24,8 @@ Push a sample status update (a second run adds no row):
   curl -s --data-urlencode u=gateway --data-urlencode p=secret \\
        --data-urlencode x@deploy/sample-push.xml http://127.0.0.1:8080/blocks/moodletxt/push.php
 
-Look at the tables:
-  psql -h $(cat "$local_dir/pgdir") -U postgres txtpush -c 'SELECT * FROM mdl_block_moodletxt_status'
+Look at the tables (database txtpush, user postgres, no password, 127.0.0.1:5433):
+  psql -h 127.0.0.1 -p 5433 -U postgres txtpush -c 'SELECT * FROM mdl_block_moodletxt_status'
 
 Logs: $local_dir/txtpushd.log   Config: $local_dir/txtpushd.conf
 Stop: deploy/quickstart.sh stop

@@ -49,7 +49,7 @@ std::string stack_dir() {
 std::string stack_conninfo() {
     std::string pgdir = read_file(stack_dir() + "/pgdir");
     while (!pgdir.empty() && (pgdir.back() == '\n' || pgdir.back() == ' ')) pgdir.pop_back();
-    return fmt::format("host={} port=5432 dbname=txtpush user=postgres", pgdir);
+    return fmt::format("host={} port=5432 dbname=txtpush user=postgres", pgdir);  // the stack's default port
 }
 
 int stack_http_port() {
