@@ -11,6 +11,7 @@
 #include "master.hpp"
 #include "migrations.hpp"
 #include "phone.hpp"
+#include "push_handler.hpp"
 #include "push_store.hpp"
 #include "spool.hpp"
 #include "spool_replay.hpp"
@@ -128,6 +129,22 @@ int run_print_sql(const std::string& path) {
     return 0;
 }
 
+int run_reroute(const std::string& path, Log& log) {
+    auto config = load_config(path);
+    if (!config) {
+        std::cerr << config.error().reason << "\n";
+        return 2;
+    }
+    PushStore store(StoreOptions{config->conninfo, config->table_prefix, config->unknown_sender_name}, log);
+    auto routed = store.reroute_unrouted(unix_now());
+    if (!routed) {
+        std::cerr << routed.error().reason << "\n";
+        return 1;
+    }
+    std::cout << *routed << " unrouted message(s) now in inboxes\n";
+    return 0;
+}
+
 int run_hash_password() {
     std::string password;
     std::getline(std::cin, password);
@@ -156,7 +173,9 @@ int main(int argc, char** argv) {
     auto* quarantine_cmd = app.add_subcommand("quarantine", "refused pushes kept for inspection: list, show NAME");
     quarantine_cmd->add_option("action", action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
     quarantine_cmd->add_option("name", item, "file name (for show)");
-    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd})
+    auto* reroute_cmd = app.add_subcommand(
+        "reroute", "route again the inbound SMS kept in txtpush_unrouted (after fixing an account)");
+    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd, reroute_cmd})
         sub->add_option("-c,--config", config_path, "configuration file");
     CLI11_PARSE(app, argc, argv);
 
@@ -165,6 +184,7 @@ int main(int argc, char** argv) {
     if (*check_cmd) return run_check_config(config_path);
     if (*hash_cmd) return run_hash_password();
     if (*sql_cmd) return run_print_sql(config_path);
+    if (*reroute_cmd) return run_reroute(config_path, log);
     if (*spool_cmd) return run_spool_command(config_path, action, item, log);
     if (*quarantine_cmd) return run_quarantine_command(config_path, action, item);
     return run_service(config_path, log);

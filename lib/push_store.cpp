@@ -87,6 +87,12 @@ SELECT ticket, messagetext, source, destination, destinationaccount, timereceive
 FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
     destinationaccount text, timereceived bigint, reason text, timestored bigint)
 ON CONFLICT (ticket) DO NOTHING)"},
+    {"unrouted_pending", R"(
+SELECT ticket, messagetext, source, timereceived, destination, destinationaccount
+FROM {p}txtpush_unrouted WHERE routed = 0 ORDER BY id)"},
+    {"unrouted_mark_routed", R"(
+UPDATE {p}txtpush_unrouted u SET routed = 1
+WHERE routed = 0 AND EXISTS (SELECT 1 FROM {p}block_moodletxt_inbox i WHERE i.ticket = u.ticket))"},
     {"flags_upsert", R"(
 INSERT INTO {p}txtpush_flags (ticket, kind, flag, original, timestored)
 SELECT ticket, kind, flag, original, timestored
@@ -313,6 +319,26 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
     txn.commit();
     report.truncated_values = flags.truncated();
     return report;
+}
+
+Result<size_t> PushStore::reroute_unrouted(int64_t now) {
+    if (!connected() && !connect()) return fail(503, "database unavailable");
+    try {
+        Push pending;
+        {
+            pqxx::read_transaction txn(session_->conn);
+            for (const auto& row : txn.exec_prepared("unrouted_pending"))
+                pending.inbound.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                                           row[3].as<int64_t>(), row[4].as<std::string>(), row[5].as<std::string>()});
+        }
+        if (pending.inbound.empty()) return size_t{0};
+        auto stored = store(pending, now);
+        if (!stored) return stored.error();
+        pqxx::nontransaction mark(session_->conn);
+        return static_cast<size_t>(mark.exec_prepared("unrouted_mark_routed").affected_rows());
+    } catch (const std::exception& e) {
+        return fail(500, fmt::format("cannot re-route: {}", e.what()));
+    }
 }
 
 Result<StoreReport> PushStore::store(const Push& push, int64_t now) {

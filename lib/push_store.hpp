@@ -54,6 +54,11 @@ public:
     // 503 when the database cannot be reached; nothing is stored on failure.
     Result<StoreReport> store(const Push& push, int64_t now);
 
+    // Routes again the inbound SMS kept in txtpush_unrouted (after an
+    // operator fixed the account or its default user); rows that now reach
+    // an inbox are marked routed = 1. Returns how many were routed.
+    Result<size_t> reroute_unrouted(int64_t now);
+
     // Connects (or reconnects) now; false when the database does not answer.
     bool connect();
     bool connected() const;

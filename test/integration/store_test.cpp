@@ -225,6 +225,25 @@ TEST_F(StoreTest, UnroutableMessagesAreKeptNotLost) {
     EXPECT_EQ(rows[0][3].as<std::string>(), "+447700900999");
 }
 
+TEST_F(StoreTest, UnroutedMessagesCanBeReroutedOnceTheAccountIsFixed) {
+    Push push;
+    push.inbound = {sms(70, "help", "07700 900201", "Latecomer"), sms(71, "hi", "+447700900999", "Nobody")};
+    store(push);
+    EXPECT_EQ(count("txtpush_unrouted"), 2);
+    sql("INSERT INTO it_block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate) "
+        "VALUES (10, 'latecomer', 'x', 'fixed', 100, 0)");
+    auto routed = store_->reroute_unrouted(1764000999);
+    ASSERT_TRUE(routed.ok()) << routed.error().reason;
+    EXPECT_EQ(*routed, 1u);
+    EXPECT_EQ(inbox_of(70), (std::vector<std::string>{"100:Ada:Lovelace:+447700900201:u201"}));
+    EXPECT_EQ(query("SELECT routed FROM it_txtpush_unrouted WHERE ticket = 70")[0][0].as<int>(), 1);
+    EXPECT_EQ(query("SELECT routed FROM it_txtpush_unrouted WHERE ticket = 71")[0][0].as<int>(), 0);
+    auto again = store_->reroute_unrouted(1764000999);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, 0u);
+    EXPECT_EQ(count("block_moodletxt_inbox"), 1);
+}
+
 TEST_F(StoreTest, ReplayOfEverythingAddsNothing) {
     Push push;
     push.statuses = {{1, 5, "Delivered", ""}};
