@@ -138,6 +138,21 @@ TEST_F(StoreTest, StatusUpdatesAreUpsertedOnce) {
     EXPECT_EQ(count("block_moodletxt_status"), 2);
 }
 
+TEST_F(StoreTest, LatestStatusViewShowsTheNewestCodeAndItsMeaning) {
+    Push first;
+    first.statuses = {{900, 0, "Queued", ""}, {901, 2, "Error", ""}};
+    ASSERT_TRUE(store_->store(first, 100).ok());
+    Push later;
+    later.statuses = {{900, 5, "Delivered", ""}};
+    ASSERT_TRUE(store_->store(later, 200).ok());
+    auto rows = query("SELECT ticketnumber, status, meaning, final FROM it_txtpush_latest_status ORDER BY ticketnumber");
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0][1].as<int>(), 5);
+    EXPECT_EQ(rows[0][2].as<std::string>(), "delivered to the handset");
+    EXPECT_TRUE(rows[0][3].as<bool>());
+    EXPECT_EQ(rows[1][2].as<std::string>(), "failed: fatal delivery error");
+}
+
 TEST_F(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
     Push push;
     push.statuses = {{5, 1, std::string(150, 'x') + "'; DROP TABLE x; --", ""}};
