@@ -151,9 +151,13 @@ TEST_F(Pool, KilledWorkerIsReplacedAndOnlyItsRequestFails) {
     auto before = status_metrics();
     Load load(3, 100000);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    // The master's first child is a FastCGI worker (the spooler comes last).
-    std::string children = read_text(fmt::format("/proc/{}/task/{}/children", master_pid(), master_pid()));
-    pid_t victim = std::stoi(children);
+    // A FastCGI worker (not the spooler), as the status page lists them.
+    pid_t victim = 0;
+    std::smatch match;
+    for (const auto& [key, value] : status_metrics())
+        if (std::regex_search(key, match, std::regex("txtpush_child_requests\\{pid=\"(\\d+)\",role=\"worker\"")))
+            victim = std::stoi(match[1]);
+    ASSERT_GT(victim, 0);
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto answers = load.stop();
