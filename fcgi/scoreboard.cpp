@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <cstring>
-#include <new>
+#include <memory>
 #include <stdexcept>
 
 namespace txtpush {
@@ -63,11 +63,11 @@ PoolGauges Scoreboard::gauges() const {
 SharedScoreboard::SharedScoreboard() {
     void* memory = ::mmap(nullptr, sizeof(Scoreboard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) throw std::runtime_error("cannot map the shared scoreboard");
-    board_ = new (memory) Scoreboard();
+    board_ = std::construct_at(static_cast<Scoreboard*>(memory));
 }
 
 SharedScoreboard::~SharedScoreboard() {
-    board_->~Scoreboard();
+    std::destroy_at(board_);
     ::munmap(board_, sizeof(Scoreboard));
 }
 
