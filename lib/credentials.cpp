@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "text.hpp"
+
 namespace txtpush {
 
 Sha256 sha256(std::string_view data) {
@@ -25,15 +27,9 @@ std::optional<Sha256> sha256_from_hex(std::string_view hex) {
     if (hex.size() != 64) return std::nullopt;
     Sha256 out;
     for (size_t i = 0; i < 32; ++i) {
-        unsigned value = 0;
-        for (char c : hex.substr(i * 2, 2)) {
-            value <<= 4;
-            if (c >= '0' && c <= '9') value |= c - '0';
-            else if (c >= 'a' && c <= 'f') value |= c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
-            else return std::nullopt;
-        }
-        out[i] = static_cast<unsigned char>(value);
+        int hi = hex_value(hex[i * 2]), lo = hex_value(hex[i * 2 + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out[i] = static_cast<unsigned char>(hi * 16 + lo);
     }
     return out;
 }

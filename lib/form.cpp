@@ -2,14 +2,9 @@
 
 #include <fmt/format.h>
 
-namespace txtpush {
+#include "text.hpp"
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+namespace txtpush {
 
 Result<std::string> percent_decode(std::string_view in) {
     std::string out;

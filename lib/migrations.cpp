@@ -2,20 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "text.hpp"
+
 namespace txtpush {
 
-std::string migration_sql(const Migration& m, std::string_view prefix) {
-    std::string out;
-    std::string_view sql = m.sql;
-    constexpr std::string_view placeholder = "{prefix}";
-    for (size_t at; (at = sql.find(placeholder)) != std::string_view::npos;) {
-        out.append(sql.substr(0, at));
-        out.append(prefix);
-        sql.remove_prefix(at + placeholder.size());
-    }
-    out.append(sql);
-    return out;
-}
+std::string migration_sql(const Migration& m, std::string_view prefix) { return replace_all(m.sql, "{prefix}", prefix); }
 
 static std::string version_table(std::string_view prefix) {
     return fmt::format("{}txtpush_schema_version", prefix);

@@ -2,6 +2,8 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include "text.hpp"
+
 namespace txtpush {
 
 namespace {
@@ -11,13 +13,6 @@ std::string digits_of(std::string_view s) {
     for (char c : s)
         if (c >= '0' && c <= '9') out += c;
     return out;
-}
-
-std::string trim(std::string_view s) {
-    size_t first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    size_t last = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(first, last - first + 1));
 }
 
 bool possible_number(const std::string& e164) {

@@ -4,19 +4,13 @@
 #include <cstring>
 #include <string_view>
 
+#include "text.hpp"
+
 namespace txtpush {
 
 namespace {
 
 std::string_view name_of(const xmlNode* node) { return reinterpret_cast<const char*>(node->name); }
-
-std::string trim(std::string s) {
-    const char* ws = " \t\r\n";
-    size_t first = s.find_first_not_of(ws);
-    if (first == std::string::npos) return {};
-    size_t last = s.find_last_not_of(ws);
-    return s.substr(first, last - first + 1);
-}
 
 // Concatenated text and CDATA children, trimmed.
 std::string text_of(const xmlNode* element) {
@@ -24,7 +18,7 @@ std::string text_of(const xmlNode* element) {
     for (const xmlNode* c = element->children; c != nullptr; c = c->next)
         if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != nullptr)
             out += reinterpret_cast<const char*>(c->content);
-    return trim(std::move(out));
+    return trim(out);
 }
 
 // The schema has already checked range and syntax; this only converts.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "json_rows.hpp"
+#include "text.hpp"
 
 namespace txtpush {
 
@@ -100,17 +101,6 @@ FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, kind text, flag text, ori
 ON CONFLICT (ticket, kind, flag) DO NOTHING)"},
 };
 
-std::string with_prefix(std::string_view sql, std::string_view prefix) {
-    std::string out;
-    for (size_t at; (at = sql.find("{p}")) != std::string_view::npos;) {
-        out.append(sql.substr(0, at));
-        out.append(prefix);
-        sql.remove_prefix(at + 3);
-    }
-    out.append(sql);
-    return out;
-}
-
 // Values stored otherwise than received, written to txtpush_flags.
 class Flags {
 public:
@@ -163,7 +153,7 @@ std::string with_connect_timeout(const std::string& conninfo) {
 
 std::vector<std::pair<std::string, std::string>> prepared_statements(std::string_view prefix) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const Statement& s : kStatements) out.emplace_back(s.name, with_prefix(s.sql, prefix));
+    for (const Statement& s : kStatements) out.emplace_back(s.name, replace_all(s.sql, "{p}", prefix));
     return out;
 }
 
