@@ -10,11 +10,18 @@
 #   deploy/local-stack.sh txtpushd-kill DIR          (SIGKILL, master and workers)
 #   deploy/local-stack.sh txtpushd-start DIR BUILD_DIR
 #
-# DIR gets txtpushd.conf, nginx.conf, logs and the pid files; the database
-# lives in a /tmp folder owned by the postgres user (PostgreSQL refuses to
-# run as root), recorded in DIR/pgdir. With TXTPUSH_PG_TCP_PORT set, the
+# DIR gets txtpushd.conf, nginx.conf, logs, the spool and the pid files. What
+# other users must reach lives outside DIR, which may be private (a checkout
+# in /root is 0700): the database in a /tmp folder owned by the postgres user
+# (PostgreSQL refuses to run as root), recorded in DIR/pgdir; txtpushd's
+# socket and nginx's temporary files in a /tmp folder nginx's unprivileged
+# workers can enter, recorded in DIR/rundir. With TXTPUSH_PG_TCP_PORT set, the
 # database also listens on 127.0.0.1 at that port (the quickstart uses 5433);
 # otherwise only on its unix socket, port 5432. Must run as root.
+#
+# Two database roles, as in production: postgres owns the tables and runs
+# `txtpushd migrate`; txtpushd itself connects as txtpush_app, which has only
+# the rights `txtpushd grants txtpush_app` prints.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,20 +42,31 @@ start_postgres() {
     as_postgres "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log"
     pg_start
     as_postgres "$pgbin/createdb" -h "$pgdir" -p "$(pg_port)" txtpush
+    as_postgres psql -q -h "$pgdir" -p "$(pg_port)" -d txtpush \
+        -c "CREATE ROLE txtpush_app LOGIN" >/dev/null
+}
+
+make_rundir() {
+    local rundir
+    rundir=$(mktemp -d /tmp/txtpush-run.XXXXXX)
+    chmod 0711 "$rundir"
+    echo "$rundir" > "$dir/rundir"
 }
 
 write_configs() {
-    local pgdir=$1 port=$2
+    local pgdir=$1 port=$2 rundir
+    rundir=$(cat "$dir/rundir")
     cat > "$dir/txtpushd.conf" <<CONF
 [server]
-listen = $dir/txtpushd.sock
+listen = $rundir/txtpushd.sock
 socket_mode = 0666
 workers = 2
 log_level = info
 
 [database]
-conninfo = host=$pgdir port=$(pg_port) dbname=txtpush user=postgres
+conninfo = host=$pgdir port=$(pg_port) dbname=txtpush user=txtpush_app
 table_prefix = mdl_
+schema = txtpush
 
 [spool]
 dir = $dir/spool
@@ -60,7 +78,7 @@ dir = $dir/quarantine
 username = gateway
 password = secret
 CONF
-    sed "s|unix:/run/txtpush/txtpushd.sock|unix:$dir/txtpushd.sock|" "$here/nginx/txtpush.conf" > "$dir/txtpush-locations.conf"
+    sed "s|unix:/run/txtpush/txtpushd.sock|unix:$rundir/txtpushd.sock|" "$here/nginx/txtpush.conf" > "$dir/txtpush-locations.conf"
     cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
@@ -68,7 +86,8 @@ error_log $dir/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
     access_log $dir/nginx-access.log;
-    client_body_temp_path $dir/nginx-tmp;
+    client_body_temp_path $rundir/nginx-body;
+    fastcgi_temp_path $rundir/nginx-fastcgi;
     server {
         listen 127.0.0.1:$port;
         include $dir/txtpush-locations.conf;
@@ -76,7 +95,16 @@ http {
 }
 CONF
     sed -i "s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" "$dir/txtpush-locations.conf"
-    mkdir -p "$dir/nginx-tmp"
+}
+
+owner_conninfo() { echo "host=$(cat "$dir/pgdir") port=$(pg_port) dbname=txtpush user=postgres"; }
+
+# As the owner: the schema, then the runtime role's rights.
+migrate_and_grant() {
+    local build=$1
+    "$build/txtpushd" migrate -c "$dir/txtpushd.conf" --conninfo "$(owner_conninfo)" >"$dir/migrate.log" 2>&1
+    "$build/txtpushd" grants txtpush_app -c "$dir/txtpushd.conf" |
+        psql -q -v ON_ERROR_STOP=1 "$(owner_conninfo)" >>"$dir/migrate.log"
 }
 
 wait_for_socket() {
@@ -89,10 +117,12 @@ wait_for_socket() {
 }
 
 start_txtpushd() {
-    rm -f "$dir/txtpushd.sock"
+    local sock
+    sock="$(cat "$dir/rundir")/txtpushd.sock"
+    rm -f "$sock"
     "$1/txtpushd" -c "$dir/txtpushd.conf" >>"$dir/txtpushd.log" 2>&1 &
     echo $! > "$dir/txtpushd.pid"
-    wait_for_socket "$dir/txtpushd.sock"
+    wait_for_socket "$sock"
 }
 
 pg_ctl_stack() {
@@ -121,8 +151,9 @@ start() {
     dir=$(cd "$dir" && pwd)
     stop_all 2>/dev/null || true
     start_postgres
+    make_rundir
     write_configs "$(cat "$dir/pgdir")" "$port"
-    "$build/txtpushd" migrate -c "$dir/txtpushd.conf" >"$dir/migrate.log" 2>&1
+    migrate_and_grant "$build"
     start_txtpushd "$build"
     nginx -c "$dir/nginx.conf" -p "$dir"
     echo "txtpush is up: http://127.0.0.1:$port/blocks/moodletxt/push.php"
@@ -151,6 +182,9 @@ stop_all() {
             as_postgres "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
         fi
         rm -rf "$pgdir" "$dir/pgdir" "$dir/pgport"
+    fi
+    if [ -f "$dir/rundir" ]; then
+        rm -rf "$(cat "$dir/rundir")" "$dir/rundir"
     fi
 }
 

@@ -32,7 +32,7 @@ Fd& Fd::operator=(Fd&& other) noexcept {
 }
 
 static Error sys_error(std::string_view what, std::string_view where) {
-    return fail(500, fmt::format("{} {}: {}", what, where, std::strerror(errno)));
+    return fail(ErrorKind::config, fmt::format("{} {}: {}", what, where, std::strerror(errno)));
 }
 
 static Result<bool> set_owner(const Config& config) {
@@ -40,12 +40,12 @@ static Result<bool> set_owner(const Config& config) {
     gid_t gid = static_cast<gid_t>(-1);
     if (!config.socket_owner.empty()) {
         const passwd* pw = ::getpwnam(config.socket_owner.c_str());
-        if (pw == nullptr) return fail(500, fmt::format("socket_owner: no user '{}'", config.socket_owner));
+        if (pw == nullptr) return fail(ErrorKind::config, fmt::format("socket_owner: no user '{}'", config.socket_owner));
         uid = pw->pw_uid;
     }
     if (!config.socket_group.empty()) {
         const group* gr = ::getgrnam(config.socket_group.c_str());
-        if (gr == nullptr) return fail(500, fmt::format("socket_group: no group '{}'", config.socket_group));
+        if (gr == nullptr) return fail(ErrorKind::config, fmt::format("socket_group: no group '{}'", config.socket_group));
         gid = gr->gr_gid;
     }
     if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) &&
@@ -56,7 +56,7 @@ static Result<bool> set_owner(const Config& config) {
 
 static Result<Fd> open_unix(const Config& config) {
     sockaddr_un addr{};
-    if (config.listen.size() >= sizeof(addr.sun_path)) return fail(500, "listen: unix socket path too long");
+    if (config.listen.size() >= sizeof(addr.sun_path)) return fail(ErrorKind::config, "listen: unix socket path too long");
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, config.listen.c_str(), config.listen.size() + 1);
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -74,7 +74,7 @@ static Result<Fd> open_unix(const Config& config) {
 static Result<Fd> open_tcp(const Config& config, const Log& log) {
     std::string host, port;
     size_t colon = config.listen.rfind(':');
-    if (colon == std::string::npos) return fail(500, "listen: expected a unix path or host:port");
+    if (colon == std::string::npos) return fail(ErrorKind::config, "listen: expected a unix path or host:port");
     host = config.listen.substr(0, colon);
     port = config.listen.substr(colon + 1);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -83,7 +83,7 @@ static Result<Fd> open_tcp(const Config& config, const Log& log) {
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* found = nullptr;
     if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0)
-        return fail(500, fmt::format("listen {}: {}", config.listen, gai_strerror(rc)));
+        return fail(ErrorKind::config, fmt::format("listen {}: {}", config.listen, gai_strerror(rc)));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
     Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return sys_error("socket", config.listen);

@@ -38,26 +38,68 @@ int run_service(const std::string& path, Log& log) {
     return run_master(path, *config, *validator, log);
 }
 
-int run_migrate(const std::string& path, Log& log) {
+// migrate and uninstall run as the owner of Moodle's tables: `conninfo`
+// (from --conninfo) overrides the config's, which names txtpushd's own role.
+int run_migrate(const std::string& path, const std::string& conninfo, bool plan_only, Log& log) {
     auto config = load_config(path);
     if (!config) {
         log.error("config_invalid", {{"error", config.error().reason}});
         return 2;
     }
     try {
-        pqxx::connection conn(config->conninfo);
-        auto applied = migrate(conn, config->table_prefix, log);
-        if (!applied) {
-            log.error("migrate_failed", {{"error", applied.error().reason}});
+        pqxx::connection conn(conninfo.empty() ? config->conninfo : conninfo);
+        if (plan_only) {
+            auto steps = plan_migration(conn, config->names());
+            if (!steps) {
+                std::cerr << steps.error().reason << "\n";
+                return 1;
+            }
+            if (steps->empty()) std::cout << "-- nothing to do: the database is up to date\n";
+            for (const MigrationStep& step : *steps) std::cout << "-- " << step.what << "\n" << step.sql << "\n\n";
+            return 0;
+        }
+        auto taken = migrate(conn, config->names(), log);
+        if (!taken) {
+            log.error("migrate_failed", {{"error", taken.error().reason}});
             return 1;
         }
-        auto version = schema_version(conn, config->table_prefix);
-        std::cout << "schema version " << (version ? *version : 0) << " (" << *applied << " migration(s) applied)\n";
+        auto version = schema_version(conn, config->names());
+        std::cout << "schema " << config->schema << " at version " << (version ? *version : 0) << " (" << *taken
+                  << " step(s) taken)\n";
         return 0;
     } catch (const std::exception& e) {
         log.error("db_connect_failed", {{"error", e.what()}});
         return 1;
     }
+}
+
+int run_uninstall(const std::string& path, const std::string& conninfo, Log& log) {
+    auto config = load_config(path);
+    if (!config) {
+        log.error("config_invalid", {{"error", config.error().reason}});
+        return 2;
+    }
+    try {
+        pqxx::connection conn(conninfo.empty() ? config->conninfo : conninfo);
+        auto dropped = uninstall(conn, config->names());
+        if (!dropped) {
+            std::cerr << dropped.error().reason << "\n";
+            return 1;
+        }
+        std::cout << (*dropped ? "dropped schema " : "nothing to do: no txtpush schema ") << config->schema
+                  << "; Moodle's tables are as they were\n";
+        return 0;
+    } catch (const std::exception& e) {
+        log.error("db_connect_failed", {{"error", e.what()}});
+        return 1;
+    }
+}
+
+int run_grants(const std::string& path, const std::string& role) {
+    auto config = load_config(path);
+    DbNames names = config ? config->names() : Config{}.names();
+    std::cout << grants_sql(names, role);
+    return 0;
 }
 
 int run_check_config(const std::string& path) {
@@ -95,7 +137,7 @@ int run_spool_command(const std::string& path, const std::string& action, const 
     harden_libxml2();
     auto validator = PushValidator::compile_builtin();
     if (!validator) return 1;
-    PushStore store(StoreOptions{config->conninfo, config->table_prefix, config->unknown_sender_name}, log);
+    PushStore store(store_options(*config), log);
     ReplayResult r = replay_spool(spool, quarantine, *validator, store, log, SIZE_MAX);
     std::cout << "stored " << r.stored << ", quarantined " << r.quarantined << ", remaining " << r.remaining
               << (r.database_down ? " (database unavailable)" : "") << "\n";
@@ -124,8 +166,8 @@ int run_quarantine_command(const std::string& path, const std::string& action, c
 
 int run_print_sql(const std::string& path) {
     auto config = load_config(path);
-    std::string prefix = config ? config->table_prefix : Config{}.table_prefix;
-    for (const auto& [name, sql] : prepared_statements(prefix)) std::cout << "-- " << name << sql << ";\n\n";
+    DbNames names = config ? config->names() : Config{}.names();
+    for (const auto& [name, sql] : prepared_statements(names)) std::cout << "-- " << name << sql << ";\n\n";
     return 0;
 }
 
@@ -135,7 +177,7 @@ int run_reroute(const std::string& path, Log& log) {
         std::cerr << config.error().reason << "\n";
         return 2;
     }
-    PushStore store(StoreOptions{config->conninfo, config->table_prefix, config->unknown_sender_name}, log);
+    PushStore store(store_options(*config), log);
     auto routed = store.reroute_unrouted(unix_now());
     if (!routed) {
         std::cerr << routed.error().reason << "\n";
@@ -159,7 +201,17 @@ int main(int argc, char** argv) {
     std::string config_path = "/etc/txtpush/txtpushd.conf";
     app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
     app.require_subcommand(0, 1);
-    auto* migrate_cmd = app.add_subcommand("migrate", "create or upgrade the database schema, then exit");
+    std::string owner_conninfo, role;
+    bool plan_only = false;
+    auto* migrate_cmd = app.add_subcommand(
+        "migrate", "create or upgrade txtpush's schema (and, in an empty database, Moodle's tables), then exit");
+    migrate_cmd->add_flag("--plan", plan_only, "print what migrate would do, change nothing");
+    auto* uninstall_cmd =
+        app.add_subcommand("uninstall", "drop txtpush's own schema and everything in it; nothing of Moodle's");
+    for (auto* sub : {migrate_cmd, uninstall_cmd})
+        sub->add_option("--conninfo", owner_conninfo, "connect as this (the owner of Moodle's tables), not [database] conninfo");
+    auto* grants_cmd = app.add_subcommand("grants", "print the GRANTs that let ROLE run txtpushd, nothing more");
+    grants_cmd->add_option("role", role, "the database role txtpushd connects as")->required();
     auto* check_cmd = app.add_subcommand("check-config", "validate the configuration file, then exit");
     auto* hash_cmd =
         app.add_subcommand("hash-password", "read a push password on stdin, print its password_sha256 value");
@@ -175,12 +227,14 @@ int main(int argc, char** argv) {
     quarantine_cmd->add_option("name", item, "file name (for show)");
     auto* reroute_cmd = app.add_subcommand(
         "reroute", "route again the inbound SMS kept in txtpush_unrouted (after fixing an account)");
-    for (auto* sub : {migrate_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd, reroute_cmd})
+    for (auto* sub : {migrate_cmd, uninstall_cmd, grants_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd, reroute_cmd})
         sub->add_option("-c,--config", config_path, "configuration file");
     CLI11_PARSE(app, argc, argv);
 
     Log log;
-    if (*migrate_cmd) return run_migrate(config_path, log);
+    if (*migrate_cmd) return run_migrate(config_path, owner_conninfo, plan_only, log);
+    if (*uninstall_cmd) return run_uninstall(config_path, owner_conninfo, log);
+    if (*grants_cmd) return run_grants(config_path, role);
     if (*check_cmd) return run_check_config(config_path);
     if (*hash_cmd) return run_hash_password();
     if (*sql_cmd) return run_print_sql(config_path);

@@ -30,7 +30,7 @@ void pause_for(std::chrono::milliseconds total) {
 
 int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log) {
     install_stop_handlers();
-    PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
+    PushStore store(store_options(config), log);
     Spool spool(config.spool_dir, config.spool_max_bytes);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
     auto backoff = std::chrono::milliseconds(500);

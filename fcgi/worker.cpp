@@ -116,7 +116,7 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
         log.error("fcgi_init_failed");
         return 1;
     }
-    PushStore store(StoreOptions{config.conninfo, config.table_prefix, config.unknown_sender_name}, log);
+    PushStore store(store_options(config), log);
     slot.db_connected.store(store.connect());  // a database that is down now is retried per request
     Spool spool(config.spool_dir, config.spool_max_bytes);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);

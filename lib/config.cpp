@@ -2,6 +2,7 @@
 
 #include <ini.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -12,11 +13,16 @@
 
 namespace txtpush {
 
+static bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
 bool valid_table_prefix(std::string_view prefix) {
-    if (prefix.empty() || prefix.size() > 20) return false;
-    for (char c : prefix)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    return true;
+    return !prefix.empty() && prefix.size() <= 20 && std::all_of(prefix.begin(), prefix.end(), is_name_char);
+}
+
+bool valid_schema_name(std::string_view schema) {
+    if (schema.empty() || schema.size() > 40 || (schema[0] >= '0' && schema[0] <= '9')) return false;
+    if (schema == "public" || schema == "information_schema" || schema.starts_with("pg_")) return false;
+    return std::all_of(schema.begin(), schema.end(), is_name_char);
 }
 
 namespace {
@@ -94,6 +100,12 @@ const std::vector<Key>& keys() {
              p.config.table_prefix = v;
              return std::string{};
          }},
+        {"database", "schema",
+         [](Parsing& p, std::string_view v) {
+             if (!valid_schema_name(v)) return std::string("a-z, 0-9 and _, not starting with a digit, not public");
+             p.config.schema = v;
+             return std::string{};
+         }},
         {"spool", "dir", text(&Config::spool_dir)},
         {"spool", "max_bytes", number(&Config::spool_max_bytes, kMiB, 1024 * 1024 * kMiB)},
         {"quarantine", "dir", text(&Config::quarantine_dir)},
@@ -128,17 +140,17 @@ int on_key(void* user, const char* section, const char* key, const char* value) 
 }
 
 Result<Config> finish(Parsing& p) {
-    if (p.username.empty()) return fail(500, "[push] username is required");
+    if (p.username.empty()) return fail(ErrorKind::config, "[push] username is required");
     if (!p.password.empty() && !p.password_sha256.empty())
-        return fail(500, "[push] give password or password_sha256, not both");
+        return fail(ErrorKind::config, "[push] give password or password_sha256, not both");
     if (!p.password_sha256.empty()) {
         auto digest = sha256_from_hex(p.password_sha256);
-        if (!digest) return fail(500, "[push] password_sha256: expected 64 hex digits");
+        if (!digest) return fail(ErrorKind::config, "[push] password_sha256: expected 64 hex digits");
         p.config.credentials = Credentials(p.username, *digest);
     } else if (!p.password.empty()) {
         p.config.credentials = Credentials::from_plain(p.username, p.password);
     } else {
-        return fail(500, "[push] password or password_sha256 is required");
+        return fail(ErrorKind::config, "[push] password or password_sha256 is required");
     }
     return std::move(p.config);
 }
@@ -149,18 +161,18 @@ Result<Config> parse_config(std::string_view text) {
     Parsing p;
     std::string copy(text);
     int rc = ini_parse_string(copy.c_str(), on_key, &p);
-    if (!p.error.empty()) return fail(500, fmt::format("line {}: {}", rc, p.error));
-    if (rc != 0) return fail(500, fmt::format("line {}: syntax error", rc));
+    if (!p.error.empty()) return fail(ErrorKind::config, fmt::format("line {}: {}", rc, p.error));
+    if (rc != 0) return fail(ErrorKind::config, fmt::format("line {}: syntax error", rc));
     return finish(p);
 }
 
 Result<Config> load_config(const std::string& path) {
     std::ifstream in(path);
-    if (!in) return fail(500, fmt::format("cannot read config file {}", path));
+    if (!in) return fail(ErrorKind::config, fmt::format("cannot read config file {}", path));
     std::ostringstream text;
     text << in.rdbuf();
     auto config = parse_config(text.str());
-    if (!config) return fail(500, fmt::format("{}: {}", path, config.error().reason));
+    if (!config) return fail(ErrorKind::config, fmt::format("{}: {}", path, config.error().reason));
     return config;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "credentials.hpp"
+#include "db_names.hpp"
 #include "log.hpp"
 #include "result.hpp"
 
@@ -27,7 +28,8 @@ struct Config {
 
     // [database]
     std::string conninfo = "dbname=moodle";
-    std::string table_prefix = "mdl_";
+    std::string table_prefix = "mdl_";  // Moodle's
+    std::string schema = "txtpush";     // txtpush's own PostgreSQL schema
 
     // [spool]: pushes the database could not take, replayed when it can
     std::string spool_dir = "/var/lib/txtpush/spool";
@@ -41,10 +43,15 @@ struct Config {
     // [push]
     Credentials credentials;
     std::string unknown_sender_name = "Unknown";
+
+    DbNames names() const { return {table_prefix, schema}; }
 };
 
 // A table prefix goes into SQL text, so only [a-z0-9_] is allowed.
 bool valid_table_prefix(std::string_view prefix);
+// So does the schema name: [a-z_][a-z0-9_]*, and not a schema PostgreSQL or
+// Moodle own (uninstall drops it whole).
+bool valid_schema_name(std::string_view schema);
 
 Result<Config> parse_config(std::string_view text);
 Result<Config> load_config(const std::string& path);

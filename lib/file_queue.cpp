@@ -48,7 +48,7 @@ bool sync_dir(const std::string& dir) {
 }
 
 Error io_error(std::string_view what, const std::string& path) {
-    return fail(503, fmt::format("{} {}: {}", what, path, std::strerror(errno)));
+    return fail(ErrorKind::local_io, fmt::format("{} {}: {}", what, path, std::strerror(errno)));
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ Error io_error(std::string_view what, const std::string& path) {
 Result<bool> FileQueue::ensure_dir() const {
     std::error_code ec;
     fs::create_directories(dir_, ec);
-    if (ec) return fail(503, fmt::format("cannot create {}: {}", dir_, ec.message()));
+    if (ec) return fail(ErrorKind::local_io, fmt::format("cannot create {}: {}", dir_, ec.message()));
     return true;
 }
 
@@ -89,7 +89,7 @@ Result<bool> FileQueue::write(const std::string& name, std::string_view content,
 
 Result<std::string> FileQueue::read(const std::string& name) const {
     OpenFile f(path(name), O_RDONLY);
-    if (f.fd() < 0) return fail(404, fmt::format("cannot open {}: {}", path(name), std::strerror(errno)));
+    if (f.fd() < 0) return fail(ErrorKind::not_found, fmt::format("cannot open {}: {}", path(name), std::strerror(errno)));
     std::string out;
     char buf[65536];
     for (ssize_t n; (n = ::read(f.fd(), buf, sizeof(buf))) != 0;) {

@@ -18,7 +18,7 @@ Result<std::string> percent_decode(std::string_view in) {
         } else {
             int hi = i + 2 < in.size() ? hex_value(in[i + 1]) : -1;
             int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
-            if (hi < 0 || lo < 0) return fail(400, fmt::format("malformed percent-encoding at offset {}", i));
+            if (hi < 0 || lo < 0) return fail(ErrorKind::bad_input, fmt::format("malformed percent-encoding at offset {}", i));
             out += static_cast<char>(hi * 16 + lo);
             i += 2;
         }
@@ -48,14 +48,14 @@ Result<PushForm> decode_push_form(std::string_view body) {
         std::string* slot = field_slot(form, *name);
         if (slot == nullptr) continue;
         size_t idx = names.find((*name)[0]);
-        if (seen[idx]) return fail(400, fmt::format("form field '{}' given more than once", *name));
+        if (seen[idx]) return fail(ErrorKind::bad_input, fmt::format("form field '{}' given more than once", *name));
         seen[idx] = true;
         auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
         if (!value) return value.error();
         *slot = std::move(*value);
     }
     for (size_t i = 0; i < 3; ++i)
-        if (!seen[i]) return fail(400, fmt::format("missing form field '{}'", names[i]));
+        if (!seen[i]) return fail(ErrorKind::bad_input, fmt::format("missing form field '{}'", names[i]));
     return form;
 }
 

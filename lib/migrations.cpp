@@ -2,51 +2,255 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "text.hpp"
 
 namespace txtpush {
 
-std::string migration_sql(const Migration& m, std::string_view prefix) { return replace_all(m.sql, "{prefix}", prefix); }
+namespace {
 
-static std::string version_table(std::string_view prefix) {
-    return fmt::format("{}txtpush_schema_version", prefix);
+// Indexes txtpush 0.1 added to Moodle's tables (without prefix). Moodle's own
+// confplug_plunam_uix, which 0.1 also named, is not among them.
+constexpr std::string_view kLegacyIndexes[] = {
+    "block_moodletxt_inbox_userid_ix", "block_moodletxt_inbox_ticket_userid_uix",
+    "block_moodletxt_accounts_username_uix", "block_moodletxt_accounts_defaultuser_ix",
+    "block_moodletxt_accounts_lower_username_ix", "block_moodletxt_stats_userid_ix",
+    "block_moodletxt_stats_txttoolsaccount_ix", "block_moodletxt_outbox_userid_ix",
+    "block_moodletxt_outbox_txttoolsaccount_ix", "block_moodletxt_sent_messageid_ix",
+    "block_moodletxt_sent_ticketnumber_uix", "block_moodletxt_status_ticketnumber_ix",
+    "block_moodletxt_status_ticketnumber_status_uix", "block_moodletxt_templ_userid_ix",
+    "block_moodletxt_uconfig_userid_ix", "block_moodletxt_filter_account_ix", "block_moodletxt_in_fil_filter_ix",
+    "block_moodletxt_in_fil_userid_ix", "block_moodletxt_ab_owner_ix", "block_moodletxt_ab_entry_addressbook_ix",
+    "block_moodletxt_ab_u_addressbook_ix", "block_moodletxt_ab_u_userid_ix",
+    "block_moodletxt_ab_group_addressbook_ix", "block_moodletxt_ab_grpmem_contact_ix",
+    "block_moodletxt_ab_grpmem_groupid_ix", "block_moodletxt_in_ab_contact_ix",
+    "block_moodletxt_in_ab_receivedmessage_uix", "block_moodletxt_in_u_userid_ix",
+    "block_moodletxt_in_u_receivedmessage_uix", "block_moodletxt_sent_ab_contact_ix",
+    "block_moodletxt_sent_ab_sentmessage_ix", "block_moodletxt_sent_u_userid_ix",
+    "block_moodletxt_sent_u_sentmessage_ix", "block_moodletxt_restrict_txttoolsaccount_ix",
+    "block_moodletxt_restrict_moodleuser_ix", "block_moodletxt_tags_userid_ix", "user_txtpush_phone1_ix",
+    "user_txtpush_phone2_ix", "block_moodletxt_ab_entry_txtpush_phone_ix",
+};
+
+// txtpush's own tables; uninstall refuses a schema holding anything else.
+const std::set<std::string> kOwnTables = {"schema_version", "status_ledger",   "inbound_ledger",       "unrouted",
+                                          "flags",          "phone_directory", "phone_directory_state"};
+
+struct MoodleTable {
+    std::string name;                  // without prefix
+    std::string create;                // the whole block: table, comment, indexes
+    std::vector<std::string> indexes;  // index name (with {prefix}) -> its CREATE statement, in pairs
+};
+
+// The blocks of sql/moodle/moodle_tables.sql, one per "-- table: NAME".
+std::vector<MoodleTable> moodle_table_blocks() {
+    constexpr std::string_view marker = "\n-- table: ";
+    std::string_view sql = builtin_moodle_tables();
+    std::vector<MoodleTable> out;
+    for (size_t at = sql.find(marker); at != std::string_view::npos;) {
+        size_t name_end = sql.find('\n', at + 1);
+        size_t next = sql.find(marker, name_end);
+        MoodleTable t;
+        t.name = std::string(sql.substr(at + marker.size(), name_end - at - marker.size()));
+        t.create = std::string(sql.substr(name_end + 1, next == std::string_view::npos ? next : next - name_end - 1));
+        for (std::string_view rest = t.create; !rest.empty();) {
+            size_t eol = rest.find('\n');
+            std::string_view line = rest.substr(0, eol);
+            rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+            if (!line.starts_with("CREATE INDEX ") && !line.starts_with("CREATE UNIQUE INDEX ")) continue;
+            size_t name_at = line.find("INDEX ") + 6;
+            t.indexes.emplace_back(line.substr(name_at, line.find(' ', name_at) - name_at));
+            t.indexes.emplace_back(line);
+        }
+        out.push_back(std::move(t));
+        at = next;
+    }
+    return out;
 }
 
-Result<int> migrate(pqxx::connection& conn, std::string_view prefix, const Log& log) {
+bool relation_exists(pqxx::transaction_base& txn, const std::string& name) {
+    return txn.exec_params1("SELECT to_regclass($1) IS NOT NULL", name)[0].as<bool>();
+}
+
+std::string version_table(const DbNames& n) { return n.schema + ".schema_version"; }
+
+void plan_mirror(pqxx::transaction_base& txn, const DbNames& n, std::vector<MigrationStep>& steps) {
+    for (const MoodleTable& t : moodle_table_blocks())
+        if (!relation_exists(txn, n.prefix + t.name))
+            steps.push_back({fmt::format("create {}{} as Moodle's XMLDB does (not there: standalone mirror)",
+                                         n.prefix, t.name),
+                             with_names(t.create, n)});
+}
+
+void plan_own_schema(pqxx::transaction_base& txn, const DbNames& n, std::vector<MigrationStep>& steps) {
+    std::set<int> applied;
+    if (relation_exists(txn, version_table(n))) {
+        for (const auto& row : txn.exec("SELECT version FROM " + version_table(n))) applied.insert(row[0].as<int>());
+    } else {
+        steps.push_back({fmt::format("create schema {} (txtpush's own objects)", n.schema),
+                         fmt::format("CREATE SCHEMA IF NOT EXISTS {0};\nCREATE TABLE {1} (version INTEGER PRIMARY "
+                                     "KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());",
+                                     n.schema, version_table(n))});
+    }
+    for (const Migration& m : builtin_migrations()) {
+        if (applied.count(m.version)) continue;
+        steps.push_back({fmt::format("apply migration {} ({}) in schema {}", m.version, m.name, n.schema),
+                         with_names(m.sql, n) + fmt::format("\nINSERT INTO {} (version, name) VALUES ({}, '{}');",
+                                                            version_table(n), m.version, m.name)});
+    }
+}
+
+// A database migrated by txtpush 0.1 kept its objects under Moodle's prefix.
+void plan_legacy_cleanup(pqxx::transaction_base& txn, const DbNames& n, std::vector<MigrationStep>& steps) {
+    const std::string p = n.prefix;
+    if (!relation_exists(txn, p + "txtpush_schema_version")) return;
+    if (relation_exists(txn, p + "txtpush_unrouted"))
+        steps.push_back({fmt::format("move {}txtpush_unrouted into {}.unrouted", p, n.schema),
+                         fmt::format("INSERT INTO {1}.unrouted (ticket, messagetext, source, destination, "
+                                     "destinationaccount, timereceived, reason, timestored, routed)\n"
+                                     "SELECT ticket, messagetext, source, destination, destinationaccount, "
+                                     "timereceived, reason, timestored, routed FROM {0}txtpush_unrouted ORDER BY id\n"
+                                     "ON CONFLICT (ticket) DO NOTHING;\nDROP TABLE {0}txtpush_unrouted;",
+                                     p, n.schema)});
+    if (relation_exists(txn, p + "txtpush_flags"))
+        steps.push_back({fmt::format("move {}txtpush_flags into {}.flags", p, n.schema),
+                         fmt::format("INSERT INTO {1}.flags (ticket, kind, flag, original, timestored)\n"
+                                     "SELECT ticket, kind, flag, original, timestored FROM {0}txtpush_flags ORDER BY "
+                                     "id\nON CONFLICT (ticket, kind, flag) DO NOTHING;\nDROP TABLE {0}txtpush_flags;",
+                                     p, n.schema)});
+    std::string drops = fmt::format("DROP VIEW IF EXISTS {}txtpush_latest_status;\n", p);
+    for (std::string_view index : kLegacyIndexes)
+        if (relation_exists(txn, p + std::string(index))) drops += fmt::format("DROP INDEX {}{};\n", p, index);
+    drops += fmt::format("DROP FUNCTION IF EXISTS {0}txtpush_phone_key(text);\n"
+                         "DROP FUNCTION IF EXISTS {0}txtpush_phone(text, text, text);\n"
+                         "DROP TABLE {0}txtpush_schema_version;",
+                         p);
+    steps.push_back({"drop what txtpush 0.1 added under Moodle's prefix (indexes, view, functions)", drops});
+    // A mirror made by 0.1 had its indexes under 0.1's names: give MoodleTxt's
+    // tables Moodle's. (0.1's user and config_plugins stand-ins stay as they are.)
+    std::string restore;
+    for (const MoodleTable& t : moodle_table_blocks())
+        for (size_t i = 0; t.name.starts_with("block_moodletxt_") && i < t.indexes.size(); i += 2)
+            if (relation_exists(txn, p + t.name) && !relation_exists(txn, with_names(t.indexes[i], n)))
+                restore += with_names(t.indexes[i + 1], n) + "\n";
+    if (!restore.empty()) steps.push_back({"give a mirror made by txtpush 0.1 Moodle's own indexes", restore});
+}
+
+std::vector<MigrationStep> plan(pqxx::transaction_base& txn, const DbNames& n) {
+    std::vector<MigrationStep> steps;
+    plan_mirror(txn, n, steps);
+    plan_own_schema(txn, n, steps);
+    plan_legacy_cleanup(txn, n, steps);
+    return steps;
+}
+
+std::string quoted_identifier(std::string_view name) { return "\"" + replace_all(name, "\"", "\"\"") + "\""; }
+
+}  // namespace
+
+std::string with_names(std::string_view sql, const DbNames& names) {
+    return replace_all(replace_all(sql, "{prefix}", names.prefix), "{schema}", names.schema);
+}
+
+const std::vector<std::string_view>& moodle_tables_written() {
+    static const std::vector<std::string_view> all = {"block_moodletxt_status", "block_moodletxt_inbox",
+                                                      "block_moodletxt_in_u", "block_moodletxt_in_ab"};
+    return all;
+}
+
+const std::vector<std::string_view>& moodle_tables_read() {
+    static const std::vector<std::string_view> all = {"config_plugins",          "user",
+                                                      "block_moodletxt_accounts", "block_moodletxt_filter",
+                                                      "block_moodletxt_in_fil",   "block_moodletxt_ab",
+                                                      "block_moodletxt_ab_entry"};
+    return all;
+}
+
+Result<std::vector<MigrationStep>> plan_migration(pqxx::connection& conn, const DbNames& names) {
+    try {
+        pqxx::read_transaction txn(conn);
+        return plan(txn, names);
+    } catch (const std::exception& e) {
+        return fail(ErrorKind::transient, fmt::format("cannot plan the migration: {}", e.what()));
+    }
+}
+
+Result<int> migrate(pqxx::connection& conn, const DbNames& names, const Log& log) {
     try {
         pqxx::work txn(conn);
         // One migrator at a time, whoever else runs it.
         txn.exec("SELECT pg_advisory_xact_lock(hashtext('txtpush_migrate'))");
-        txn.exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                             "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                             version_table(prefix)));
-        int applied = 0;
-        for (const Migration& m : builtin_migrations()) {
-            auto done = txn.exec(fmt::format("SELECT 1 FROM {} WHERE version = {}", version_table(prefix), m.version));
-            if (!done.empty()) continue;
-            txn.exec(migration_sql(m, prefix));
-            txn.exec(fmt::format("INSERT INTO {} (version, name) VALUES ({}, {})", version_table(prefix), m.version,
-                                 txn.quote(std::string(m.name))));
-            log.info("migration_applied", {{"version", std::to_string(m.version)}, {"name", m.name}});
-            ++applied;
+        auto steps = plan(txn, names);
+        for (const MigrationStep& step : steps) {
+            txn.exec(step.sql);
+            log.info("migration_step", {{"what", step.what}});
         }
         txn.commit();
-        return applied;
+        return static_cast<int>(steps.size());
     } catch (const std::exception& e) {
-        return fail(500, fmt::format("migration failed: {}", e.what()));
+        return fail(ErrorKind::permanent, fmt::format("migration failed: {}", e.what()));
     }
 }
 
-Result<int> schema_version(pqxx::connection& conn, std::string_view prefix) {
+Result<int> schema_version(pqxx::connection& conn, const DbNames& names) {
     try {
         pqxx::read_transaction txn(conn);
-        auto exists = txn.exec(fmt::format("SELECT to_regclass({}) IS NOT NULL", txn.quote(version_table(prefix))));
-        if (!exists[0][0].as<bool>()) return 0;
-        auto r = txn.exec(fmt::format("SELECT coalesce(max(version), 0) FROM {}", version_table(prefix)));
-        return r[0][0].as<int>();
+        if (!relation_exists(txn, version_table(names))) return 0;
+        return txn.exec("SELECT coalesce(max(version), 0) FROM " + version_table(names))[0][0].as<int>();
     } catch (const std::exception& e) {
-        return fail(503, fmt::format("cannot read schema version: {}", e.what()));
+        return fail(ErrorKind::transient, fmt::format("cannot read schema version: {}", e.what()));
     }
+}
+
+Result<bool> uninstall(pqxx::connection& conn, const DbNames& names) {
+    try {
+        pqxx::work txn(conn);
+        if (!relation_exists(txn, version_table(names))) return false;
+        // DROP SCHEMA ... CASCADE must never take anything that is not ours.
+        auto foreign = txn.exec_params(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
+            "WHERE s.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+            names.schema);
+        for (const auto& row : foreign)
+            if (!kOwnTables.count(row[0].as<std::string>()))
+                return fail(ErrorKind::permanent,
+                            fmt::format("schema {} holds {}, which is not txtpush's: nothing dropped", names.schema,
+                                        row[0].as<std::string>()));
+        txn.exec("DROP SCHEMA " + names.schema + " CASCADE");
+        txn.commit();
+        return true;
+    } catch (const std::exception& e) {
+        return fail(ErrorKind::transient, fmt::format("uninstall failed: {}", e.what()));
+    }
+}
+
+std::string grants_sql(const DbNames& n, std::string_view role) {
+    const std::string r = quoted_identifier(role);
+    const std::string& p = n.prefix;
+    std::string read, write, sequences;
+    for (std::string_view t : moodle_tables_read()) read += fmt::format("{}{}{}", read.empty() ? "" : ", ", p, t);
+    for (std::string_view t : moodle_tables_written()) {
+        write += fmt::format("{}{}{}", write.empty() ? "" : ", ", p, t);
+        sequences += fmt::format("{}{}{}_id_seq", sequences.empty() ? "" : ", ", p, t);
+    }
+    return fmt::format(
+        "-- txtpushd as {0}: reads routing data, writes four MoodleTxt tables and its own schema {1}.\n"
+        "-- Run as the owner of Moodle's tables (the role that ran txtpushd migrate).\n"
+        "GRANT SELECT ON {2} TO {0};\n"
+        "GRANT SELECT, INSERT ON {3}block_moodletxt_status, {3}block_moodletxt_inbox TO {0};\n"
+        "GRANT INSERT ON {3}block_moodletxt_in_u, {3}block_moodletxt_in_ab TO {0};\n"
+        "GRANT USAGE ON SEQUENCE {4} TO {0};\n"
+        "GRANT USAGE ON SCHEMA {1} TO {0};\n"
+        "GRANT SELECT ON {1}.schema_version TO {0};\n"
+        "GRANT SELECT, INSERT ON {1}.status_ledger, {1}.inbound_ledger, {1}.flags TO {0};\n"
+        "GRANT SELECT, INSERT, UPDATE ON {1}.unrouted TO {0};\n"
+        "GRANT SELECT, INSERT, DELETE ON {1}.phone_directory TO {0};\n"
+        "GRANT SELECT, UPDATE ON {1}.phone_directory_state TO {0};\n"
+        "GRANT USAGE ON SEQUENCE {1}.unrouted_id_seq, {1}.flags_id_seq TO {0};\n"
+        "GRANT EXECUTE ON FUNCTION {1}.phone(text, text, text), {1}.phone_key(text), "
+        "{1}.refresh_phone_directory() TO {0};\n",
+        r, n.schema, read, p, sequences);
 }
 
 }  // namespace txtpush

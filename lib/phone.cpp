@@ -37,6 +37,13 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules) {
     return "+" + digits;
 }
 
+std::string source_as_sent(std::string_view raw) {
+    std::string t = trim(raw);
+    bool lost_plus = !t.empty() && t[0] >= '1' && t[0] <= '9' &&
+                     t.find_first_not_of("0123456789 ") == std::string::npos;
+    return lost_plus ? "+" + t : t;
+}
+
 void load_phone_metadata() { possible_number("+447700900123"); }
 
 std::string phone_key(std::string_view number) {

@@ -28,6 +28,11 @@ struct PhoneNumber {
 // (form decoding turns an unencoded `+` into a space).
 std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
 
+// The sender's number as the gateway sent it, for Moodle's `source` column:
+// trimmed, and a `+` lost to form decoding restored (digits and spaces that
+// do not start with 0). Matching uses canonical_phone, never this.
+std::string source_as_sent(std::string_view raw);
+
 // The index key of a number: its last 8 digits ({prefix}txtpush_phone_key in SQL).
 std::string phone_key(std::string_view number);
 

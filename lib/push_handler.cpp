@@ -44,17 +44,35 @@ static std::string elapsed_ms(std::chrono::steady_clock::time_point since) {
     return fmt::format("{:.2f}", ms);
 }
 
+// The one place where what happened becomes an HTTP status.
+static int http_status(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::bad_input: return 400;
+        case ErrorKind::forbidden: return 403;
+        case ErrorKind::method: return 405;
+        case ErrorKind::too_large: return 413;
+        case ErrorKind::transient:  // reached only when not even the spool could take the push
+        case ErrorKind::local_io: return 503;
+        case ErrorKind::not_found:
+        case ErrorKind::permanent:
+        case ErrorKind::config: return 500;
+    }
+    return 500;
+}
+
 Response PushHandler::refuse(const Request& request, const Error& error, Outcome outcome) {
-    log_.write(error.status >= 500 ? LogLevel::error : LogLevel::warn, "push_refused",
+    int status = http_status(error.kind);
+    log_.write(status >= 500 ? LogLevel::error : LogLevel::warn, "push_refused",
                {{"request_id", request.request_id},
                 {"peer", request.peer},
-                {"status", std::to_string(error.status)},
+                {"status", std::to_string(status)},
                 {"outcome", outcome_name(outcome)},
+                {"kind", error_kind_name(error.kind)},
                 {"reason", error.reason},
                 {"ms", elapsed_ms(started_)}});
-    Response response{error.status, fmt::format("error: {}\n", error.reason), {}, outcome, std::nullopt};
-    if (error.status == 405) response.headers.emplace_back("Allow", "POST");
-    if (error.status == 503) response.headers.emplace_back("Retry-After", "30");
+    Response response{status, fmt::format("error: {}\n", error.reason), {}, outcome, std::nullopt};
+    if (status == 405) response.headers.emplace_back("Allow", "POST");
+    if (status == 503) response.headers.emplace_back("Retry-After", "30");
     return response;
 }
 
@@ -64,7 +82,8 @@ Response PushHandler::spool(const Request& request, std::string_view xml, int64_
     enter(Phase::spooling);
     auto id = spool_.put(xml, received, request.request_id);
     if (!id)
-        return refuse(request, fail(503, fmt::format("{}; {}", why.reason, id.error().reason)), Outcome::spool_failed);
+        return refuse(request, fail(ErrorKind::local_io, fmt::format("{}; {}", why.reason, id.error().reason)),
+                      Outcome::spool_failed);
     log_.warn("push_spooled", {{"request_id", request.request_id},
                                {"peer", request.peer},
                                {"status", "202"},
@@ -79,12 +98,12 @@ Response PushHandler::spool(const Request& request, std::string_view xml, int64_
 Response PushHandler::handle_push(const Request& request) {
     started_ = std::chrono::steady_clock::now();
 
-    if (request.method != "POST") return refuse(request, fail(405, "only POST is accepted"), Outcome::method);
+    if (request.method != "POST") return refuse(request, fail(ErrorKind::method, "only POST is accepted"), Outcome::method);
     if (request.body_too_large)
-        return refuse(request, fail(413, fmt::format("body larger than {} bytes", config_.body_limit)),
+        return refuse(request, fail(ErrorKind::too_large, fmt::format("body larger than {} bytes", config_.body_limit)),
                       Outcome::too_large);
     if (!is_form_post(request.content_type))
-        return refuse(request, fail(400, "expected an application/x-www-form-urlencoded form post"),
+        return refuse(request, fail(ErrorKind::bad_input, "expected an application/x-www-form-urlencoded form post"),
                       Outcome::content_type);
 
     enter(Phase::decoding);
@@ -94,7 +113,7 @@ Response PushHandler::handle_push(const Request& request) {
     // What was typed as the password never reaches a log line.
     enter(Phase::authenticating);
     if (!config_.credentials.accepts(form->u, form->p))
-        return refuse(request, fail(403, "wrong push username or password"), Outcome::auth);
+        return refuse(request, fail(ErrorKind::forbidden, "wrong push username or password"), Outcome::auth);
 
     enter(Phase::validating);
     auto doc = validator_.parse(form->x);
@@ -106,8 +125,8 @@ Response PushHandler::handle_push(const Request& request) {
 
     enter(Phase::storing);
     int64_t received = clock_();
-    auto stored = store_.store(push, received);
-    if (!stored && stored.error().status == 503) return spool(request, form->x, received, stored.error());
+    auto stored = store_.store(push, received, request.request_id);
+    if (!stored && stored.error().kind == ErrorKind::transient) return spool(request, form->x, received, stored.error());
     if (!stored) {
         quarantine_.keep(form->x, stored.error().reason, request.peer, request.request_id);
         return refuse(request, stored.error(), Outcome::store_failed);

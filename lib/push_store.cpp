@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "json_rows.hpp"
 #include "text.hpp"
@@ -21,83 +23,118 @@ constexpr size_t kUnroutedTextChars = 255;
 
 struct Statement {
     const char* name;
-    const char* sql;  // {p} is the table prefix
+    const char* sql;  // with {prefix} (Moodle's) and {schema} (txtpush's)
 };
 
 const Statement kStatements[] = {
-    {"status_upsert", R"(
-INSERT INTO {p}block_moodletxt_status (ticketnumber, status, statusmessage, updatetime)
-SELECT r.ticketnumber, r.status, r.statusmessage, r.updatetime
-FROM jsonb_to_recordset($1::jsonb) AS r(ticketnumber bigint, status smallint, statusmessage text, updatetime bigint)
-ON CONFLICT (ticketnumber, status) DO NOTHING)"},
+    // Settings, and whether the phone directory is due for a refresh: before
+    // every lookup while it holds under 10,000 numbers (a refresh then costs
+    // a few ms, and lookups are exact), else when it is older than 100 times
+    // what the last refresh took, and at least 1 s (at most 1% of the time
+    // goes to refreshing; at 100,000 users that is a few seconds).
     {"settings", R"(
-SELECT name, value FROM {p}config_plugins
-WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix'))"},
+SELECT name, value FROM {prefix}config_plugins
+WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
+UNION ALL
+SELECT 'txtpush.directory_stale',
+       (entries < 10000 OR now() - refreshed_at > greatest(cost * 100, interval '1 s'))::text
+FROM {schema}.phone_directory_state)"},
+    {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
+    // Status updates: the ledger first, in key order; only keys new to it and
+    // absent from Moodle's table (history, the plugin's own polling) become
+    // rows there, with the id the ledger recorded.
+    {"status_upsert", R"(
+WITH r AS (
+    SELECT r.*, EXISTS (SELECT 1 FROM {prefix}block_moodletxt_status s
+                        WHERE s.ticketnumber = r.ticketnumber AND s.status = r.status) AS present
+    FROM jsonb_to_recordset($1::jsonb) AS r(ticketnumber bigint, status smallint, statusmessage text, updatetime bigint)
+), fresh AS (
+    INSERT INTO {schema}.status_ledger (ticketnumber, status, received_at, request_id, origin, statusid)
+    SELECT ticketnumber, status, to_timestamp(updatetime), $2, 'push',
+           CASE WHEN present THEN NULL ELSE nextval('{prefix}block_moodletxt_status_id_seq') END
+    FROM r ORDER BY ticketnumber, status
+    ON CONFLICT DO NOTHING
+    RETURNING ticketnumber, status, statusid
+)
+INSERT INTO {prefix}block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime)
+SELECT f.statusid, r.ticketnumber, r.status, r.statusmessage, r.updatetime
+FROM fresh f JOIN r USING (ticketnumber, status) WHERE f.statusid IS NOT NULL)"},
     {"accounts", R"(
 SELECT a.id, a.username, a.defaultuser, u.id IS NOT NULL, a.inboundenabled = 1
-FROM {p}block_moodletxt_accounts a
-LEFT JOIN {p}user u ON u.id = a.defaultuser AND u.deleted = 0
+FROM {prefix}block_moodletxt_accounts a
+LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
 WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($1::jsonb))))"},
     {"filters", R"(
 SELECT f.id, f.account, lower(f.type) <> 'phoneno', f.value, i.userid
-FROM {p}block_moodletxt_filter f
-JOIN {p}block_moodletxt_in_fil i ON i.filter = f.id
-JOIN {p}user u ON u.id = i.userid AND u.deleted = 0
+FROM {prefix}block_moodletxt_filter f
+JOIN {prefix}block_moodletxt_in_fil i ON i.filter = f.id
+JOIN {prefix}user u ON u.id = i.userid AND u.deleted = 0
 WHERE f.account IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
 ORDER BY f.id, i.userid)"},
-    {"senders_phone1", R"(
-SELECT id, firstname, lastname, {p}txtpush_phone(phone1, $2, $3) FROM {p}user
-WHERE deleted = 0 AND {p}txtpush_phone_key(phone1) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
-ORDER BY id)"},
-    {"senders_phone2", R"(
-SELECT id, firstname, lastname, {p}txtpush_phone(phone2, $2, $3) FROM {p}user
-WHERE deleted = 0 AND {p}txtpush_phone_key(phone2) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
-ORDER BY id)"},
+    // Candidates come from the phone directory by key; their live rows are
+    // read by id and compared exactly in routing.
+    {"senders", R"(
+SELECT u.id, u.firstname, u.lastname, {schema}.phone(CASE WHEN $4 = 'phone1' THEN u.phone1 ELSE u.phone2 END, $2, $3)
+FROM {prefix}user u
+WHERE u.deleted = 0 AND u.id IN (SELECT d.id FROM {schema}.phone_directory d
+                                 WHERE d.kind = $4 AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
+ORDER BY u.id)"},
     {"contacts", R"(
-SELECT e.id, e.firstname, e.lastname, {p}txtpush_phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
-FROM {p}block_moodletxt_ab_entry e
-JOIN {p}block_moodletxt_ab b ON b.id = e.addressbook
-WHERE {p}txtpush_phone_key(e.phoneno) = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
+SELECT e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
+FROM {prefix}block_moodletxt_ab_entry e
+JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
+WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
+               WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
 ORDER BY e.id)"},
-    // Inbox rows and their sender links in one statement: a link is written
-    // only with the inbox row it belongs to, so a replay adds neither.
+    // Inbox rows and their sender links in one statement, gated by the
+    // ledger like the statuses: a link is written only with a new inbox row.
     {"inbox_upsert", R"(
 WITH r AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
-        source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint)
+    SELECT r.*, EXISTS (SELECT 1 FROM {prefix}block_moodletxt_inbox i WHERE i.userid = r.userid AND i.ticket = r.ticket) AS present
+    FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
+        source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
+        account text)
+), fresh AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid)
+    SELECT ticket, userid, account, to_timestamp($3), $2, 'push',
+           CASE WHEN present THEN NULL ELSE nextval('{prefix}block_moodletxt_inbox_id_seq') END
+    FROM r ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING ticket, userid, inboxid
+), new_rows AS (
+    SELECT f.inboxid, r.* FROM fresh f JOIN r USING (ticket, userid) WHERE f.inboxid IS NOT NULL
 ), ins AS (
-    INSERT INTO {p}block_moodletxt_inbox
-        (userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
-    SELECT userid, ticket, messagetext, source, firstname, lastname, timereceived, 0 FROM r
-    ON CONFLICT (ticket, userid) DO NOTHING
-    RETURNING id, ticket, userid
+    INSERT INTO {prefix}block_moodletxt_inbox
+        (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
+    SELECT inboxid, userid, ticket, messagetext, source, firstname, lastname, timereceived, 0 FROM new_rows
+    RETURNING id
 ), link_user AS (
-    INSERT INTO {p}block_moodletxt_in_u (userid, receivedmessage)
-    SELECT r.sender_user, ins.id FROM ins JOIN r USING (ticket, userid) WHERE r.sender_user IS NOT NULL
-    ON CONFLICT (receivedmessage) DO NOTHING
+    INSERT INTO {prefix}block_moodletxt_in_u (userid, receivedmessage)
+    SELECT sender_user, inboxid FROM new_rows WHERE sender_user IS NOT NULL
 ), link_contact AS (
-    INSERT INTO {p}block_moodletxt_in_ab (contact, receivedmessage)
-    SELECT r.contact, ins.id FROM ins JOIN r USING (ticket, userid) WHERE r.contact IS NOT NULL
-    ON CONFLICT (receivedmessage) DO NOTHING
+    INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
+    SELECT contact, inboxid FROM new_rows WHERE contact IS NOT NULL
 )
 SELECT count(*) FROM ins)"},
     {"unrouted_upsert", R"(
-INSERT INTO {p}txtpush_unrouted
-    (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored)
-SELECT ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored
+INSERT INTO {schema}.unrouted
+    (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, request_id)
+SELECT ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, $2
 FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
     destinationaccount text, timereceived bigint, reason text, timestored bigint)
+ORDER BY ticket
 ON CONFLICT (ticket) DO NOTHING)"},
     {"unrouted_pending", R"(
-SELECT ticket, messagetext, source, timereceived, destination, destinationaccount
-FROM {p}txtpush_unrouted WHERE routed = 0 ORDER BY id)"},
+SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
+FROM {schema}.unrouted WHERE routed = 0 AND id > $1 ORDER BY id LIMIT 500)"},
     {"unrouted_mark_routed", R"(
-UPDATE {p}txtpush_unrouted u SET routed = 1
-WHERE routed = 0 AND EXISTS (SELECT 1 FROM {p}block_moodletxt_inbox i WHERE i.ticket = u.ticket))"},
+UPDATE {schema}.unrouted u SET routed = 1
+WHERE routed = 0 AND EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.ticket = u.ticket))"},
     {"flags_upsert", R"(
-INSERT INTO {p}txtpush_flags (ticket, kind, flag, original, timestored)
+INSERT INTO {schema}.flags (ticket, kind, flag, original, timestored)
 SELECT ticket, kind, flag, original, timestored
 FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, kind text, flag text, original text, timestored bigint)
+ORDER BY ticket, kind, flag
 ON CONFLICT (ticket, kind, flag) DO NOTHING)"},
 };
 
@@ -135,13 +172,6 @@ private:
     size_t truncated_ = 0;
 };
 
-// Errors that mean "the database cannot take it now", not "this push is bad".
-bool unavailable(const pqxx::sql_error& e) {
-    const std::string& state = e.sqlstate();
-    return state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "25006" || state == "53300" ||
-           state == "40001" || state == "40P01";
-}
-
 // A database that does not answer must not hold a worker for ever: unless
 // the conninfo says otherwise, give up connecting after 5 s.
 std::string with_connect_timeout(const std::string& conninfo) {
@@ -149,18 +179,51 @@ std::string with_connect_timeout(const std::string& conninfo) {
     return uri ? conninfo : "connect_timeout=5 " + conninfo;
 }
 
+// libpqxx 6 throws some errors as subclasses of sql_error without their
+// SQLSTATE; the class says enough to classify them.
+std::string sqlstate_of(const pqxx::sql_error& e) {
+    if (!e.sqlstate().empty()) return e.sqlstate();
+    if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return "42501";
+    if (dynamic_cast<const pqxx::undefined_table*>(&e)) return "42P01";
+    if (dynamic_cast<const pqxx::undefined_column*>(&e)) return "42703";
+    if (dynamic_cast<const pqxx::undefined_function*>(&e)) return "42883";
+    if (dynamic_cast<const pqxx::syntax_error*>(&e)) return "42601";
+    if (dynamic_cast<const pqxx::disk_full*>(&e)) return "53100";
+    if (dynamic_cast<const pqxx::out_of_memory*>(&e)) return "53200";
+    if (dynamic_cast<const pqxx::insufficient_resources*>(&e)) return "53000";
+    if (dynamic_cast<const pqxx::data_exception*>(&e)) return "22000";
+    if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&e)) return "23000";
+    return "XX000";
+}
+
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> prepared_statements(std::string_view prefix) {
+StoreOptions store_options(const Config& config) {
+    return StoreOptions{config.conninfo, config.names(), config.unknown_sender_name};
+}
+
+ErrorKind classify_sqlstate(std::string_view sqlstate) {
+    // 22: data exception (a value the column cannot take), 23: integrity
+    // constraint violation (a constraint a DBA added): this push, as it is,
+    // will never be stored. Anything else is about the database, not the
+    // push: connection (08), resources (53), operator intervention and
+    // timeouts (57), locks (55), rollbacks (40), privileges and objects
+    // being migrated or re-granted (42), read-only (25), system errors (58, XX).
+    std::string_view cls = sqlstate.substr(0, 2);
+    return cls == "22" || cls == "23" ? ErrorKind::permanent : ErrorKind::transient;
+}
+
+std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const Statement& s : kStatements) out.emplace_back(s.name, replace_all(s.sql, "{p}", prefix));
+    for (const Statement& st : kStatements)
+        out.emplace_back(st.name, with_names(st.sql, names));
     return out;
 }
 
 class PushStore::Session {
 public:
     Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
-        for (const auto& [name, sql] : prepared_statements(options.table_prefix)) conn.prepare(name, sql);
+        for (const auto& [name, sql] : prepared_statements(options.names)) conn.prepare(name, sql);
     }
     pqxx::connection conn;
 };
@@ -183,27 +246,38 @@ bool PushStore::connect() {
 
 namespace {
 
-RoutingSettings read_settings(pqxx::work& txn, const std::string& unknown_name) {
-    RoutingSettings s;
+struct SettingsRead {
+    RoutingSettings settings;
+    bool directory_stale = false;
+};
+
+SettingsRead read_settings(pqxx::transaction_base& tx, const std::string& unknown_name) {
+    SettingsRead out;
+    RoutingSettings& s = out.settings;
     s.unknown_name = unknown_name;
-    for (const auto& row : txn.exec_prepared("settings")) {
+    for (const auto& row : tx.exec_prepared("settings")) {
         std::string name = row[0].as<std::string>(), value = row[1].as<std::string>();
         if (name == "Phone_Number_Source" && (value == "phone1" || value == "phone2")) s.phone_column = value;
         else if (name == "Default_International_Prefix") s.phone.international_prefix = value;
         else if (name == "National_Prefix") s.phone.national_prefix = value;
+        else if (name == "txtpush.directory_stale") out.directory_stale = value == "true";
     }
-    return s;
+    return out;
+}
+
+// The lookup keys of the push's plausible senders.
+std::set<std::string> sender_keys(const std::vector<PhoneNumber>& numbers) {
+    std::set<std::string> keys;
+    for (const PhoneNumber& n : numbers)
+        if (n.plausible) keys.insert(phone_key(n.value));
+    return keys;
 }
 
 RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& messages,
-                              const std::vector<PhoneNumber>& numbers, const RoutingSettings& s) {
+                              const std::set<std::string>& keys, const RoutingSettings& s) {
     RoutingData data;
-    // Senders are looked up by index key (last 8 digits); route() then
-    // compares the canonical numbers exactly.
-    std::set<std::string> names, phones;
+    std::set<std::string> names;
     for (const InboundSms& m : messages) names.insert(m.account);
-    for (const PhoneNumber& n : numbers)
-        if (n.plausible) phones.insert(phone_key(n.value));
     JsonRows name_list;
     for (const auto& n : names) name_list.value(n);
     JsonRows account_ids;
@@ -221,89 +295,119 @@ RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& me
             data.filters.back().users.push_back(row[4].as<int64_t>());
         }
     }
-    if (phones.empty()) return data;
-    JsonRows phone_list;
-    for (const auto& p : phones) phone_list.value(p);
-    const char* senders = s.phone_column == "phone1" ? "senders_phone1" : "senders_phone2";
-    for (const auto& row : txn.exec_prepared(senders, phone_list.str(), s.phone.international_prefix,
-                                             s.phone.national_prefix))
+    if (keys.empty()) return data;
+    JsonRows key_list;
+    for (const auto& k : keys) key_list.value(k);
+    const std::string& intl = s.phone.international_prefix;
+    const std::string& natl = s.phone.national_prefix;
+    for (const auto& row : txn.exec_prepared("senders", key_list.str(), intl, natl, s.phone_column))
         data.senders.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                                 row[3].as<std::string>()});
-    for (const auto& row : txn.exec_prepared("contacts", phone_list.str(), s.phone.international_prefix,
-                                             s.phone.national_prefix))
+    for (const auto& row : txn.exec_prepared("contacts", key_list.str(), intl, natl))
         data.contacts.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                                  row[3].as<std::string>(), row[4].as<bool>(), row[5].as<int64_t>()});
     return data;
 }
 
+JsonRows status_rows(const Push& push, int64_t now, Flags& flags, size_t& distinct) {
+    // Key order: concurrent pushes take the ledger's row locks in one order.
+    std::map<std::pair<int64_t, int>, const StatusUpdate*> by_key;
+    for (const StatusUpdate& s : push.statuses) by_key.emplace(std::make_pair(s.ticket, s.status), &s);
+    distinct = by_key.size();
+    JsonRows rows;
+    for (const auto& [key, s] : by_key)
+        rows.row()
+            .field("ticketnumber", s->ticket)
+            .field("status", int64_t{s->status})
+            .field("statusmessage", flags.fit(s->message, kStatusMessageChars, s->ticket, "status", "statusmessage"))
+            .field("updatetime", now);
+    return rows;
+}
+
+JsonRows inbox_rows(std::vector<InboxRow> routed, Flags& flags) {
+    std::sort(routed.begin(), routed.end(),
+              [](const InboxRow& a, const InboxRow& b) { return std::tie(a.ticket, a.userid) < std::tie(b.ticket, b.userid); });
+    JsonRows rows;
+    for (const InboxRow& r : routed)
+        rows.row()
+            .field("userid", r.userid)
+            .field("ticket", r.ticket)
+            .field("messagetext", r.messagetext)
+            .field("source", flags.fit(r.source, kSourceChars, r.ticket, "inbound", "source"))
+            .field("firstname", flags.fit(r.firstname, kNameChars, r.ticket, "inbound", "sourcefirstname"))
+            .field("lastname", flags.fit(r.lastname, kNameChars, r.ticket, "inbound", "sourcelastname"))
+            .field("timereceived", r.timereceived)
+            .field("sender_user", r.sender_user)
+            .field("contact", r.contact)
+            .field("account", r.account);
+    return rows;
+}
+
+JsonRows unrouted_rows(const std::vector<UnroutedRow>& routed, int64_t now, Flags& flags) {
+    JsonRows rows;
+    for (const UnroutedRow& u : routed)
+        rows.row()
+            .field("ticket", u.sms->ticket)
+            .field("messagetext", u.sms->text)
+            .field("source", flags.fit(u.source, kUnroutedSourceChars, u.sms->ticket, "inbound", "source"))
+            .field("destination",
+                   flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
+            .field("destinationaccount",
+                   flags.fit(u.sms->account, kUnroutedTextChars, u.sms->ticket, "inbound", "destinationaccount"))
+            .field("timereceived", u.sms->date)
+            .field("reason", u.reason)
+            .field("timestored", now);
+    return rows;
+}
+
 }  // namespace
 
-StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
+StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_view request_id_view) {
+    const std::string request_id(request_id_view);  // libpqxx 6 binds no string_view
     StoreReport report;
     Flags flags(now);
-    std::set<std::pair<int64_t, int>> seen_status;
-    JsonRows statuses;
-    for (const StatusUpdate& s : push.statuses) {
-        if (!seen_status.insert({s.ticket, s.status}).second) continue;
-        statuses.row()
-            .field("ticketnumber", s.ticket)
-            .field("status", int64_t{s.status})
-            .field("statusmessage", flags.fit(s.message, kStatusMessageChars, s.ticket, "status", "statusmessage"))
-            .field("updatetime", now);
-    }
-    report.statuses = seen_status.size();
+    JsonRows statuses = status_rows(push, now, flags, report.statuses);
 
     if (push.inbound.empty() && flags.rows().empty()) {
         // A single statement is a transaction of its own: one round trip
         // instead of BEGIN, statement, COMMIT. Most pushes are just this.
         if (statuses.empty()) return report;
         pqxx::nontransaction single(session_->conn);
-        report.statuses_new = single.exec_prepared("status_upsert", statuses.str()).affected_rows();
+        report.statuses_new = single.exec_prepared("status_upsert", statuses.str(), request_id).affected_rows();
         return report;
     }
 
+    // Routing inputs are read before the transaction: settings need no
+    // snapshot of their own, and a directory refresh commits on its own.
+    SettingsRead read;
+    std::vector<PhoneNumber> numbers;
+    std::set<std::string> keys;
+    if (!push.inbound.empty()) {
+        pqxx::nontransaction prep(session_->conn);
+        read = read_settings(prep, options_.unknown_sender_name);
+        for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
+        keys = sender_keys(numbers);
+        if (read.directory_stale && !keys.empty()) prep.exec_prepared("refresh_directory");
+    }
+
     pqxx::work txn(session_->conn);
-    if (!statuses.empty()) report.statuses_new = txn.exec_prepared("status_upsert", statuses.str()).affected_rows();
+    if (!statuses.empty())
+        report.statuses_new = txn.exec_prepared("status_upsert", statuses.str(), request_id).affected_rows();
 
     if (!push.inbound.empty()) {
         report.inbound = push.inbound.size();
-        RoutingSettings settings = read_settings(txn, options_.unknown_sender_name);
-        std::vector<PhoneNumber> numbers;
-        for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, settings.phone));
-        Routed routed = route(push.inbound, numbers, read_routing_data(txn, push.inbound, numbers, settings), settings);
+        const RoutingSettings& settings = read.settings;
+        Routed routed = route(push.inbound, numbers, read_routing_data(txn, push.inbound, keys, settings), settings);
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
-        JsonRows inbox;
-        for (const InboxRow& r : routed.inbox)
-            inbox.row()
-                .field("userid", r.userid)
-                .field("ticket", r.ticket)
-                .field("messagetext", r.messagetext)
-                .field("source", flags.fit(r.source, kSourceChars, r.ticket, "inbound", "source"))
-                .field("firstname", flags.fit(r.firstname, kNameChars, r.ticket, "inbound", "sourcefirstname"))
-                .field("lastname", flags.fit(r.lastname, kNameChars, r.ticket, "inbound", "sourcelastname"))
-                .field("timereceived", r.timereceived)
-                .field("sender_user", r.sender_user)
-                .field("contact", r.contact);
-        if (!inbox.empty()) report.inbox_rows_new = txn.exec_prepared("inbox_upsert", inbox.str())[0][0].as<size_t>();
-
-        JsonRows unrouted;
-        for (const UnroutedRow& u : routed.unrouted)
-            unrouted.row()
-                .field("ticket", u.sms->ticket)
-                .field("messagetext", u.sms->text)
-                .field("source", flags.fit(u.source, kUnroutedSourceChars, u.sms->ticket, "inbound", "source"))
-                .field("destination",
-                       flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
-                .field("destinationaccount", flags.fit(u.sms->account, kUnroutedTextChars, u.sms->ticket, "inbound",
-                                                       "destinationaccount"))
-                .field("timereceived", u.sms->date)
-                .field("reason", u.reason)
-                .field("timestored", now);
+        JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
+        if (!inbox.empty())
+            report.inbox_rows_new = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
+        JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
         report.unrouted = routed.unrouted.size();
-        if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str());
+        if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str(), request_id);
     }
     if (!flags.rows().empty()) txn.exec_prepared("flags_upsert", flags.rows().str());
     txn.commit();
@@ -312,50 +416,64 @@ StoreReport PushStore::store_in_transaction(const Push& push, int64_t now) {
 }
 
 Result<size_t> PushStore::reroute_unrouted(int64_t now) {
-    if (!connected() && !connect()) return fail(503, "database unavailable");
+    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
     try {
-        Push pending;
-        {
-            pqxx::read_transaction txn(session_->conn);
-            for (const auto& row : txn.exec_prepared("unrouted_pending"))
-                pending.inbound.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                                           row[3].as<int64_t>(), row[4].as<std::string>(), row[5].as<std::string>()});
+        // In batches, so a long backlog is never one huge transaction.
+        for (int64_t after = 0;;) {
+            Push batch;
+            {
+                pqxx::read_transaction txn(session_->conn);
+                for (const auto& row : txn.exec_prepared("unrouted_pending", after)) {
+                    after = row[0].as<int64_t>();
+                    batch.inbound.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                                             row[4].as<int64_t>(), row[5].as<std::string>(),
+                                             row[6].as<std::string>()});
+                }
+            }
+            if (batch.inbound.empty()) break;
+            auto stored = store(batch, now, "reroute");
+            if (!stored) return stored.error();
         }
-        if (pending.inbound.empty()) return size_t{0};
-        auto stored = store(pending, now);
-        if (!stored) return stored.error();
         pqxx::nontransaction mark(session_->conn);
         return static_cast<size_t>(mark.exec_prepared("unrouted_mark_routed").affected_rows());
     } catch (const std::exception& e) {
-        return fail(500, fmt::format("cannot re-route: {}", e.what()));
+        return fail(ErrorKind::transient, fmt::format("cannot re-route: {}", e.what()));
     }
 }
 
-Result<StoreReport> PushStore::store(const Push& push, int64_t now) {
-    // Two attempts: the first may meet a connection the database dropped
-    // (restart, idle timeout). Retrying is safe because every write is an
-    // idempotent upsert, even after a commit whose outcome was lost.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (!connected() && !connect()) return fail(503, "database unavailable");
+Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_view request_id) {
+    // A few attempts: one may meet a connection the database dropped
+    // (restart, idle timeout) or be rolled back (deadlock, serialization).
+    // Retrying is safe: the ledger makes every write idempotent, even after
+    // a commit whose outcome was lost.
+    constexpr int kAttempts = 3;
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+        if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+        std::string try_no = std::to_string(attempt);
         try {
-            return store_in_transaction(push, now);
+            return store_once(push, now, request_id);
         } catch (const pqxx::broken_connection& e) {
-            log_.warn("db_connection_lost", {{"error", e.what()}, {"attempt", std::to_string(attempt + 1)}});
+            log_.warn("db_connection_lost", {{"error", e.what()}, {"attempt", try_no}});
             session_.reset();
         } catch (const pqxx::in_doubt_error& e) {
-            log_.warn("db_commit_in_doubt", {{"error", e.what()}});
+            log_.warn("db_commit_in_doubt", {{"error", e.what()}, {"attempt", try_no}});
             session_.reset();
+        } catch (const pqxx::transaction_rollback& e) {
+            // Deadlock (40P01) or serialization failure (40001): libpqxx 6
+            // throws these outside sql_error, without a SQLSTATE.
+            log_.warn("db_rolled_back", {{"error", e.what()}, {"attempt", try_no}});
         } catch (const pqxx::sql_error& e) {
-            log_.error("db_error", {{"sqlstate", e.sqlstate()}, {"error", e.what()}});
-            if (!unavailable(e)) return fail(500, "database error while storing the push");
-            session_.reset();
-            return fail(503, "database unavailable");
+            std::string sqlstate = sqlstate_of(e);
+            ErrorKind kind = classify_sqlstate(sqlstate);
+            log_.error("db_error", {{"sqlstate", sqlstate}, {"kind", error_kind_name(kind)}, {"error", e.what()}});
+            if (kind == ErrorKind::transient) session_.reset();
+            return fail(kind, fmt::format("database error {} while storing the push", sqlstate));
         } catch (const std::exception& e) {
-            log_.error("db_error", {{"error", e.what()}});
-            return fail(500, "database error while storing the push");
+            log_.error("db_error", {{"kind", "permanent"}, {"error", e.what()}});
+            return fail(ErrorKind::permanent, "database error while storing the push");
         }
     }
-    return fail(503, "database unavailable");
+    return fail(ErrorKind::transient, "database unavailable");
 }
 
 }  // namespace txtpush

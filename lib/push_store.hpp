@@ -2,8 +2,11 @@
 //
 // One connection per worker, statements prepared once per connection. A push
 // is written with one statement per table (rows batched as one JSON
-// parameter); unique indexes make every write an idempotent upsert, so a
-// replayed push, or a retry after a lost commit acknowledgement, changes nothing.
+// parameter). Moodle's tables have no unique keys and get none: replays are
+// recognised in txtpush's own ledger ({schema}.status_ledger and
+// inbound_ledger), written in the same statement as the Moodle rows, so a
+// replayed push, or a retry after a lost commit acknowledgement, changes
+// nothing. Rows go in key order, so concurrent pushes cannot deadlock.
 #pragma once
 
 #include <pqxx/pqxx>
@@ -15,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "config.hpp"
+#include "db_names.hpp"
 #include "log.hpp"
 #include "push_document.hpp"
 #include "result.hpp"
@@ -35,13 +40,21 @@ struct StoreReport {
 
 struct StoreOptions {
     std::string conninfo;
-    std::string table_prefix = "mdl_";
+    DbNames names;
     std::string unknown_sender_name = "Unknown";
 };
 
-// The statements a worker prepares, with the table prefix applied (name, SQL):
+StoreOptions store_options(const Config& config);
+
+// The statements a worker prepares, with the names applied (name, SQL):
 // what `txtpushd sql` prints and the benchmark's database ceiling runs.
-std::vector<std::pair<std::string, std::string>> prepared_statements(std::string_view prefix);
+std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names);
+
+// What a database error means for the push: transient (the database cannot
+// take it now: down, restarting, read-only, full, timed out, being migrated
+// or re-granted; the same push may be stored later) or permanent (the
+// database refuses these values: data exceptions, integrity violations).
+ErrorKind classify_sqlstate(std::string_view sqlstate);
 
 class PushStore {
 public:
@@ -50,9 +63,10 @@ public:
     PushStore(const PushStore&) = delete;
     PushStore& operator=(const PushStore&) = delete;
 
-    // Stores the push, `now` (Unix seconds) stamping the status updates.
-    // 503 when the database cannot be reached; nothing is stored on failure.
-    Result<StoreReport> store(const Push& push, int64_t now);
+    // Stores the push, `now` (Unix seconds, when it arrived) stamping the
+    // status updates and the ledger; `request_id` goes to the ledger.
+    // Errors are transient or permanent; nothing is stored on failure.
+    Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "");
 
     // Routes again the inbound SMS kept in txtpush_unrouted (after an
     // operator fixed the account or its default user); rows that now reach
@@ -65,7 +79,7 @@ public:
 
 private:
     class Session;
-    StoreReport store_in_transaction(const Push& push, int64_t now);
+    StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
 
     StoreOptions options_;
     const Log& log_;

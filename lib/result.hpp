@@ -2,15 +2,32 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace txtpush {
 
-// Why a request or an operation was refused. `status` is the HTTP status the
-// caller should answer with; `reason` is safe to show to the client and to log.
+// What happened, not what to answer: HTTP statuses are chosen only at the
+// edge (handle_push), from the kind.
+enum class ErrorKind {
+    bad_input,   // the request or document is malformed or fails the schema
+    too_large,   // more bytes than allowed
+    forbidden,   // wrong credentials
+    method,      // not a POST
+    transient,   // the database cannot take it now; the same work may succeed later
+    permanent,   // the database refuses this work for good
+    local_io,    // a local file or folder could not be written or read (disk, permissions)
+    not_found,   // no such file (spool id, quarantine name)
+    config,      // the configuration or the environment is wrong
+};
+
+std::string_view error_kind_name(ErrorKind kind);
+
+// Why a request or an operation failed. `reason` is safe to show to the
+// client and to log.
 struct Error {
-    int status = 500;
+    ErrorKind kind = ErrorKind::permanent;
     std::string reason;
 };
 
@@ -37,6 +54,12 @@ private:
     std::variant<T, Error> v_;
 };
 
-inline Error fail(int status, std::string reason) { return Error{status, std::move(reason)}; }
+inline Error fail(ErrorKind kind, std::string reason) { return Error{kind, std::move(reason)}; }
+
+inline std::string_view error_kind_name(ErrorKind kind) {
+    constexpr std::string_view names[] = {"bad_input", "too_large", "forbidden", "method",   "transient",
+                                          "permanent", "local_io",  "not_found", "config"};
+    return names[static_cast<int>(kind)];
+}
 
 }  // namespace txtpush

@@ -63,7 +63,7 @@ Sender identify(const std::string& phone, const std::vector<int64_t>& receivers,
         bool visible = c.global || std::find(receivers.begin(), receivers.end(), c.owner) != receivers.end();
         if (c.phone == phone && visible) return {c.firstname, c.lastname, std::nullopt, c.id};
     }
-    return {settings.unknown_name, "", std::nullopt, std::nullopt};
+    return {settings.unknown_name, settings.unknown_name, std::nullopt, std::nullopt};
 }
 
 }  // namespace
@@ -90,18 +90,19 @@ Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNum
         const PhoneNumber& number = numbers[i];
         if (!number.plausible) out.implausible.push_back(&sms);
         const Account* account = find_account(data, sms.account);
+        std::string source = source_as_sent(sms.phone);
         if (auto reason = unroutable_reason(account)) {
-            out.unrouted.push_back({&sms, number.value, *reason});
+            out.unrouted.push_back({&sms, source, *reason});
             continue;
         }
         std::string match_phone = number.plausible ? number.value : std::string{};
         auto receivers = receiving_users(sms, match_phone, *account, data, settings);
-        Sender sender = match_phone.empty() ? Sender{settings.unknown_name, "", {}, {}}
+        Sender sender = match_phone.empty() ? Sender{settings.unknown_name, settings.unknown_name, {}, {}}
                                             : identify(match_phone, receivers, data, settings);
         for (int64_t user : receivers) {
             if (!seen.insert({sms.ticket, user}).second) continue;
-            out.inbox.push_back({user, sms.ticket, sms.text, number.value, sender.firstname, sender.lastname,
-                                 sms.date, sender.user, sender.contact});
+            out.inbox.push_back({user, sms.ticket, sms.text, source, sender.firstname, sender.lastname,
+                                 sms.date, sender.user, sender.contact, account->username});
         }
     }
     return out;

@@ -65,6 +65,7 @@ struct InboxRow {
     int64_t timereceived = 0;
     std::optional<int64_t> sender_user;  // -> block_moodletxt_in_u
     std::optional<int64_t> contact;      // -> block_moodletxt_in_ab
+    std::string account;                 // the account's username, as stored (for the ledger)
 };
 
 struct UnroutedRow {

@@ -35,7 +35,7 @@ std::string comment_safe(std::string_view s) {
 Result<std::string> Spool::put(std::string_view xml, int64_t received, std::string_view request_id) {
     if (auto made = files_.ensure_dir(); !made) return made.error();
     if (files_.total_bytes(kSuffix) + xml.size() > max_bytes_)
-        return fail(503, fmt::format("spool full ({} bytes at most)", max_bytes_));
+        return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
     std::string id = files_.next_name(kSuffix);
     std::string content = fmt::format("{}received {}\nrequest_id {}\n\n", kMagic, received, request_id);
     content.append(xml);
@@ -50,7 +50,7 @@ Result<SpooledPush> Spool::read(const std::string& id) const {
     std::string_view text = *content;
     size_t blank = text.find("\n\n");
     if (text.substr(0, kMagic.size()) != kMagic || blank == std::string_view::npos)
-        return fail(500, fmt::format("{}: not a spool file", id));
+        return fail(ErrorKind::permanent, fmt::format("{}: not a spool file", id));
     std::string_view head = text.substr(kMagic.size(), blank + 1 - kMagic.size());
     SpooledPush push{id, 0, std::string(header_value(head, "request_id")), std::string(text.substr(blank + 2))};
     std::string_view received = header_value(head, "received");

@@ -14,10 +14,10 @@ Outcome replay_one(const SpooledPush& item, PushValidator& validator, PushStore&
         why = doc.error();
         return Outcome::unstorable;
     }
-    auto stored = store.store(extract_push(**doc), item.received);
+    auto stored = store.store(extract_push(**doc), item.received, item.request_id);
     if (stored) return Outcome::stored;
     why = stored.error();
-    return why.status == 503 ? Outcome::database_down : Outcome::unstorable;
+    return why.kind == ErrorKind::transient ? Outcome::database_down : Outcome::unstorable;
 }
 
 }  // namespace
@@ -30,7 +30,7 @@ ReplayResult replay_spool(Spool& spool, Quarantine& quarantine, PushValidator& v
     for (const auto& file : files) {
         if (done == max_pushes) break;
         auto item = spool.read(file.name);
-        if (!item && item.error().status == 404) {  // replayed meanwhile by another process
+        if (!item && item.error().kind == ErrorKind::not_found) {  // replayed meanwhile by another process
             ++done;
             continue;
         }

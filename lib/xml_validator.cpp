@@ -26,8 +26,8 @@ struct FirstError {
     }
 
     Error as_error(std::string_view fallback) const {
-        if (!set) return fail(400, std::string(fallback));
-        return fail(400, fmt::format("line {}: {}", line, message));
+        if (!set) return fail(ErrorKind::bad_input, std::string(fallback));
+        return fail(ErrorKind::bad_input, fmt::format("line {}: {}", line, message));
     }
 };
 
@@ -77,13 +77,13 @@ Result<PushValidator> PushValidator::compile(std::string_view xsd) {
     ErrorCapture capture(first);
     std::unique_ptr<xmlSchemaParserCtxt, SchemaParserCtxtFree> pctxt(
         xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size())));
-    if (!pctxt) return fail(500, "cannot create schema parser");
+    if (!pctxt) return fail(ErrorKind::config, "cannot create schema parser");
     PushValidator v;
     v.schema_.reset(xmlSchemaParse(pctxt.get()));
     if (!v.schema_) return first.as_error("cannot compile the push schema");
     v.valid_.reset(xmlSchemaNewValidCtxt(v.schema_.get()));
     v.parser_.reset(xmlNewParserCtxt());
-    if (!v.valid_ || !v.parser_) return fail(500, "out of memory creating XML contexts");
+    if (!v.valid_ || !v.parser_) return fail(ErrorKind::config, "out of memory creating XML contexts");
     v.parser_->sax->internalSubset = refuse_doctype;
     return v;
 }
@@ -91,7 +91,7 @@ Result<PushValidator> PushValidator::compile(std::string_view xsd) {
 Result<PushValidator> PushValidator::compile_builtin() { return compile(builtin_push_xsd()); }
 
 Result<XmlDocPtr> PushValidator::parse(std::string_view xml) {
-    if (xml.size() > static_cast<size_t>(INT32_MAX)) return fail(413, "document too large");
+    if (xml.size() > static_cast<size_t>(INT32_MAX)) return fail(ErrorKind::too_large, "document too large");
     FirstError first;
     ErrorCapture capture(first);
     DoctypeSeen doctype;
@@ -99,7 +99,7 @@ Result<XmlDocPtr> PushValidator::parse(std::string_view xml) {
     XmlDocPtr doc(xmlCtxtReadMemory(parser_.get(), xml.data(), static_cast<int>(xml.size()), "push.xml",
                                     nullptr, kParseOptions));
     parser_->_private = nullptr;
-    if (doctype.seen) return fail(400, fmt::format("line {}: a DOCTYPE is not allowed in a push", doctype.line));
+    if (doctype.seen) return fail(ErrorKind::bad_input, fmt::format("line {}: a DOCTYPE is not allowed in a push", doctype.line));
     if (!doc || !parser_->wellFormed) return first.as_error("document is not well-formed XML");
     xmlSchemaSetValidStructuredErrors(valid_.get(), &FirstError::collect, &first);
     int rc = xmlSchemaValidateDoc(valid_.get(), doc.get());

@@ -41,8 +41,9 @@ psql_bench -f "$here/seed.sql" >/dev/null
 workers=$(grep -E '^workers' "$dir/txtpushd.conf" | awk '{print $3}')
 
 # The transport ceiling, behind its own nginx with the same settings.
-"$build/test/noop_fcgi" "$dir/noop.sock" "$workers" & echo $! > "$dir/noop.pid"
-sed -e "s|$dir/txtpushd.sock|$dir/noop.sock|g" "$dir/txtpush-locations.conf" > "$dir/noop-locations.conf"
+rundir=$(cat "$dir/rundir")
+"$build/test/noop_fcgi" "$rundir/noop.sock" "$workers" & echo $! > "$dir/noop.pid"
+sed -e "s|$rundir/txtpushd.sock|$rundir/noop.sock|g" "$dir/txtpush-locations.conf" > "$dir/noop-locations.conf"
 sed -e "s|127.0.0.1:$port|127.0.0.1:$noop_port|; s|nginx.pid|noop-nginx.pid|; s|txtpush-locations.conf|noop-locations.conf|; s|nginx-access.log|noop-access.log|" \
     "$dir/nginx.conf" > "$dir/noop-nginx.conf"
 sleep 0.3
@@ -50,7 +51,11 @@ nginx -c "$dir/noop-nginx.conf" -p "$dir"
 
 # --- pgbench scripts: txtpushd's own statements, parameters as SQL expressions
 statement() { "$build/txtpushd" sql -c "$dir/txtpushd.conf" | awk -v n="-- $1" '$0 == n {on = 1; next} on && /^$/ {exit} on'; }  # ends with ;
-with_param() { local sql; sql=$(statement "$1"); printf '%s\n' "${sql//"$2"/$3}"; }
+# $1 the rows; the request id ($2) and arrival time ($3) are fixed here.
+with_param() {
+    local sql; sql=$(statement "$1"); sql=${sql//"$2"/$3}; sql=${sql//'$2'/"'bench'"}
+    printf '%s\n' "${sql//'$3'/1764000000}"
+}
 
 status_json="(SELECT jsonb_agg(jsonb_build_object('ticketnumber', :t::bigint + g, 'status', g % 7 - 1, 'statusmessage', 'Delivered To Handset', 'updatetime', 1764000000)) FROM generate_series(0, COUNT - 1) AS g)"
 phones="(SELECT jsonb_agg(right(p, 8)) FROM (SELECT DISTINCT CASE WHEN g % 5 = 1 THEN '4477009' || lpad((g % 50)::text, 5, '0') WHEN g % 8 = 2 THEN '4477008' || lpad((g % 40)::text, 5, '0') ELSE '4477009' || lpad((50000 + g)::text, 5, '0') END AS p FROM generate_series(0, 24) AS g) AS s)"
@@ -66,8 +71,9 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
     statement settings
     with_param accounts '$1::jsonb' "'[\"CollegeSMS\"]'::jsonb"
     with_param filters '$1::jsonb' "'[1]'::jsonb"
-    for s in senders_phone2 contacts; do
-        sql=$(with_param "$s" '$1::jsonb' "$phones::jsonb"); sql=${sql//'$2'/"'+44'"}; printf '%s\n' "${sql//'$3'/"'0'"}"
+    for s in senders contacts; do
+        sql=$(statement "$s"); sql=${sql//'$1::jsonb'/"$phones::jsonb"}; sql=${sql//'$2'/"'+44'"}; sql=${sql//'$3'/"'0'"}
+        printf '%s\n' "${sql//'$4'/"'phone2'"}"
     done
     with_param inbox_upsert '$1::jsonb' "$inbox_json::jsonb"
     echo 'COMMIT;'

@@ -23,8 +23,8 @@ protected:
         txn.exec(
             "TRUNCATE mdl_user, mdl_block_moodletxt_status, mdl_block_moodletxt_inbox, mdl_block_moodletxt_accounts, "
             "mdl_block_moodletxt_filter, mdl_block_moodletxt_in_fil, mdl_block_moodletxt_in_u, "
-            "mdl_block_moodletxt_in_ab, mdl_block_moodletxt_ab, mdl_block_moodletxt_ab_entry, mdl_txtpush_unrouted, "
-            "mdl_txtpush_flags");
+            "mdl_block_moodletxt_in_ab, mdl_block_moodletxt_ab, mdl_block_moodletxt_ab_entry, txtpush.unrouted, "
+            "txtpush.flags, txtpush.status_ledger, txtpush.inbound_ledger");
         txn.exec(R"(
 INSERT INTO mdl_user (id, username, firstname, lastname, phone2) VALUES
   (100, 'office', 'School', 'Office', ''), (101, 'head', 'Head', 'Teacher', ''),
@@ -55,7 +55,7 @@ INSERT INTO mdl_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, 
 
     int64_t rows_stored() {
         return count("SELECT (SELECT count(*) FROM mdl_block_moodletxt_status) + "
-                     "(SELECT count(*) FROM mdl_block_moodletxt_inbox) + (SELECT count(*) FROM mdl_txtpush_unrouted)");
+                     "(SELECT count(*) FROM mdl_block_moodletxt_inbox) + (SELECT count(*) FROM txtpush.unrouted)");
     }
 
     std::optional<pqxx::connection> db_;

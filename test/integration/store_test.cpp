@@ -1,87 +1,119 @@
 // PushStore and the migrations against the real PostgreSQL the test harness
-// started (deploy/local-stack.sh), under the table prefix it_.
+// started (deploy/local-stack.sh). Every test runs twice: on a standalone
+// mirror (an empty database that `migrate` fills, prefix it_, schema
+// it_txtpush) and on a Moodle database as Moodle creates it
+// (../shared/moodle-db/schema.sql, prefix mdl_, schema txtpush).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <pqxx/pqxx>
+#include <set>
+#include <sstream>
 
 #include "migrations.hpp"
 #include "push_store.hpp"
+#include "test_databases.hpp"
 #include "test_support.hpp"
+#include "text.hpp"
 
 using namespace txtpush;
 
 namespace {
 
-constexpr const char* kPrefix = "it_";
+struct Target {
+    const char* db;
+    DbNames names;
+    bool moodle_schema;  // load Moodle's own schema first
+};
 
-const char* kTables[] = {"user", "config_plugins", "block_moodletxt_inbox", "block_moodletxt_accounts",
-                         "block_moodletxt_status", "block_moodletxt_filter", "block_moodletxt_in_fil",
-                         "block_moodletxt_ab", "block_moodletxt_ab_entry", "block_moodletxt_in_ab",
-                         "block_moodletxt_in_u", "txtpush_unrouted", "txtpush_flags"};
+void PrintTo(const Target& t, std::ostream* os) { *os << t.db; }
+
+const Target kMirror{"it_mirror", {"it_", "it_txtpush"}, false};
+const Target kMoodle{"it_moodle", {"mdl_", "txtpush"}, true};
+
+const char* kTables[] = {"{p}user", "{p}config_plugins", "{p}block_moodletxt_inbox", "{p}block_moodletxt_accounts",
+                         "{p}block_moodletxt_status", "{p}block_moodletxt_filter", "{p}block_moodletxt_in_fil",
+                         "{p}block_moodletxt_ab", "{p}block_moodletxt_ab_entry", "{p}block_moodletxt_in_ab",
+                         "{p}block_moodletxt_in_u", "{s}.unrouted", "{s}.flags", "{s}.status_ledger",
+                         "{s}.inbound_ledger"};
 
 // Accounts, users, filters and address books every routing case uses.
 const char* kDirectory = R"(
-INSERT INTO it_user (id, username, firstname, lastname, phone1, phone2, deleted) VALUES
+INSERT INTO {p}user (id, username, firstname, lastname, phone1, phone2, deleted) VALUES
   (100, 'default', 'Default', 'User', '', '', 0),
   (101, 'kw1', 'Kim', 'Word', '', '', 0),
   (102, 'kw2', 'Kay', 'Word', '', '', 0),
   (103, 'ph', 'Phil', 'Ter', '', '', 0),
   (201, 'ada', 'Ada', 'Lovelace', '07700 900211', '07700 900201', 0),
   (202, 'gone', 'Gone', 'User', '', '+447700900202', 1);
-INSERT INTO it_block_moodletxt_accounts (id, username, password, description, defaultuser, inboundenabled, lastupdate) VALUES
+INSERT INTO {p}block_moodletxt_accounts (id, username, password, description, defaultuser, inboundenabled, lastupdate) VALUES
   (7, 'CollegeSMS', 'x', 'main', 100, 1, 0),
   (8, 'Closed', 'x', 'off', 100, 0, 0),
   (9, 'NoDefault', 'x', 'broken', 999, 1, 0);
-INSERT INTO it_block_moodletxt_filter (id, account, type, value) VALUES
+INSERT INTO {p}block_moodletxt_filter (id, account, type, value) VALUES
   (1, 7, 'keyword', 'help'), (2, 7, 'phoneno', '07700 900555');
-INSERT INTO it_block_moodletxt_in_fil (filter, userid) VALUES (1, 101), (1, 102), (2, 102), (2, 103);
-INSERT INTO it_block_moodletxt_ab (id, name, type, owner) VALUES
+INSERT INTO {p}block_moodletxt_in_fil (filter, userid) VALUES (1, 101), (1, 102), (2, 102), (2, 103);
+INSERT INTO {p}block_moodletxt_ab (id, name, type, owner) VALUES
   (1, 'School', 'global', 0), (2, 'Kim''s', 'private', 101), (3, 'Stranger''s', 'private', 999);
-INSERT INTO it_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) VALUES
+INSERT INTO {p}block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) VALUES
   (301, 1, 'Bal', 'Glo', '', '+44 7700 900301'),
   (302, 2, 'Vate', 'Pri', '', '07700900302'),
   (303, 3, 'Book', 'Other', '', '+447700900303');
 )";
 
-class StoreTest : public ::testing::Test {
+// Each target's database is made once per test process.
+void prepare(const Target& t) {
+    static std::set<std::string> done;
+    if (!done.insert(t.db).second) return;
+    test::recreate_database(t.db);
+    if (t.moodle_schema) test::run_sql_file(t.db, test::moodle_schema_path());
+    pqxx::connection conn(test::conninfo_of(t.db));
+    Log quiet(LogLevel::error);
+    auto taken = migrate(conn, t.names, quiet);
+    if (!taken) throw std::runtime_error(taken.error().reason);
+}
+
+class StoreTest : public ::testing::TestWithParam<Target> {
 protected:
-    static void SetUpTestSuite() {
-        pqxx::connection conn(test::stack_conninfo());
-        Log quiet(LogLevel::error);
-        auto applied = migrate(conn, kPrefix, quiet);
-        ASSERT_TRUE(applied.ok()) << applied.error().reason;
+    void SetUp() override {
+        prepare(GetParam());
+        db_.emplace(test::conninfo_of(GetParam().db));
+        pqxx::work txn(*db_);
+        for (const char* t : kTables) txn.exec(names("TRUNCATE " + std::string(t) + " RESTART IDENTITY"));
+        txn.exec(names(kDirectory));
+        txn.commit();
+        store_ = std::make_unique<PushStore>(StoreOptions{conninfo(), GetParam().names, "Unknown"}, log_);
     }
 
-    void SetUp() override {
-        db_.emplace(test::stack_conninfo());
-        pqxx::work txn(*db_);
-        for (const char* t : kTables) txn.exec(std::string("TRUNCATE it_") + t + " RESTART IDENTITY");
-        txn.exec(kDirectory);
-        txn.commit();
-        store_ = std::make_unique<PushStore>(StoreOptions{test::stack_conninfo(), kPrefix, "Unknown"}, log_);
+    std::string conninfo() const { return test::conninfo_of(GetParam().db); }
+    std::string names(const std::string& text) const {
+        return replace_all(replace_all(text, "{p}", GetParam().names.prefix), "{s}", GetParam().names.schema);
     }
 
     StoreReport store(const Push& push) {
-        auto r = store_->store(push, 1764000999);
+        auto r = store_->store(push, 1764000999, "req-1");
         EXPECT_TRUE(r.ok()) << r.error().reason;
         return r.ok() ? *r : StoreReport{};
     }
 
     void sql(const std::string& statement) {
         pqxx::work txn(*db_);
-        txn.exec(statement);
+        txn.exec(names(statement));
         txn.commit();
     }
 
     pqxx::result query(const std::string& q) {
         pqxx::work txn(*db_);
-        auto r = txn.exec(q);
+        auto r = txn.exec(names(q));
         txn.commit();
         return r;
     }
 
+    // A table of Moodle's by its name without prefix, or with {p}, or "{s}.name".
     int64_t count(const std::string& table) {
-        return query("SELECT count(*) FROM it_" + table)[0][0].as<int64_t>();
+        bool placed = table.starts_with("{") || table.find('.') != std::string::npos;
+        std::string t = placed ? table : "{p}" + table;
+        return query("SELECT count(*) FROM " + t)[0][0].as<int64_t>();
     }
 
     // "userid:firstname:lastname:source:link" for each inbox row of a ticket.
@@ -89,9 +121,9 @@ protected:
         std::vector<std::string> out;
         auto rows = query(
             "SELECT i.userid, i.sourcefirstname, i.sourcelastname, i.source, "
-            "coalesce('u' || u.userid, 'ab' || a.contact, '-') FROM it_block_moodletxt_inbox i "
-            "LEFT JOIN it_block_moodletxt_in_u u ON u.receivedmessage = i.id "
-            "LEFT JOIN it_block_moodletxt_in_ab a ON a.receivedmessage = i.id "
+            "coalesce('u' || u.userid, 'ab' || a.contact, '-') FROM {p}block_moodletxt_inbox i "
+            "LEFT JOIN {p}block_moodletxt_in_u u ON u.receivedmessage = i.id "
+            "LEFT JOIN {p}block_moodletxt_in_ab a ON a.receivedmessage = i.id "
             "WHERE i.ticket = " + std::to_string(ticket) + " ORDER BY i.userid");
         for (const auto& r : rows)
             out.push_back(r[0].as<std::string>() + ":" + r[1].as<std::string>() + ":" + r[2].as<std::string>() +
@@ -108,28 +140,40 @@ InboundSms sms(int64_t ticket, std::string text, std::string phone, std::string 
     return InboundSms{ticket, std::move(text), std::move(phone), 1764000000, "88020", std::move(account)};
 }
 
+// A DBA query of sql/queries/, which name mdl_ and txtpush, for this target.
+std::string dba_query(const std::string& file, const DbNames& names) {
+    std::ifstream in(std::string(TXTPUSH_SOURCE_DIR) + "/sql/queries/" + file);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return replace_all(replace_all(s.str(), "mdl_", names.prefix), "txtpush.", names.schema + ".");
+}
+
 }  // namespace
 
-TEST_F(StoreTest, MigrationsAreIdempotentAndVersioned) {
+INSTANTIATE_TEST_SUITE_P(Targets, StoreTest, ::testing::Values(kMirror, kMoodle),
+                         [](const auto& info) { return std::string(info.param.moodle_schema ? "Moodle" : "Mirror"); });
+
+TEST_P(StoreTest, MigrationsAreIdempotentAndVersioned) {
     Log quiet(LogLevel::error);
-    auto again = migrate(*db_, kPrefix, quiet);
+    auto again = migrate(*db_, GetParam().names, quiet);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0);
-    auto version = schema_version(*db_, kPrefix);
+    auto version = schema_version(*db_, GetParam().names);
     ASSERT_TRUE(version.ok());
     EXPECT_EQ(*version, static_cast<int>(builtin_migrations().size()));
     auto plugin_tables = query(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'it\\_block\\_moodletxt\\_%'");
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND "
+        "table_name LIKE '{p}block\\_moodletxt\\_%'");
     EXPECT_EQ(plugin_tables[0][0].as<int>(), 23);
 }
 
-TEST_F(StoreTest, StatusUpdatesAreUpsertedOnce) {
+TEST_P(StoreTest, StatusUpdatesAreUpsertedOnce) {
     Push push;
     push.statuses = {{900001, 0, "Queued", ""}, {900001, 5, "Delivered", ""}, {900001, 5, "Delivered", ""}};
     StoreReport first = store(push);
     EXPECT_EQ(first.statuses, 2u);
     EXPECT_EQ(first.statuses_new, 2u);
-    auto rows = query("SELECT ticketnumber, status, statusmessage, updatetime FROM it_block_moodletxt_status ORDER BY status");
+    auto rows = query("SELECT ticketnumber, status, statusmessage, updatetime FROM {p}block_moodletxt_status ORDER BY status");
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[1][2].as<std::string>(), "Delivered");
     EXPECT_EQ(rows[1][3].as<int64_t>(), 1764000999);
@@ -138,31 +182,60 @@ TEST_F(StoreTest, StatusUpdatesAreUpsertedOnce) {
     EXPECT_EQ(count("block_moodletxt_status"), 2);
 }
 
-TEST_F(StoreTest, LatestStatusViewShowsTheNewestCodeAndItsMeaning) {
+TEST_P(StoreTest, LedgerSaysWhenAndInWhichRequestTheGatewayToldUs) {
+    Push push;
+    push.statuses = {{900, 0, "Queued", ""}};
+    push.inbound = {sms(901, "hi", "+447700900999")};
+    ASSERT_TRUE(store_->store(push, 1764000100, "first-request").ok());
+    ASSERT_TRUE(store_->store(push, 1764000200, "replayed-request").ok());
+    auto status = query("SELECT extract(epoch FROM received_at)::bigint, request_id, origin, statusid IS NOT NULL "
+                        "FROM {s}.status_ledger WHERE ticketnumber = 900");
+    ASSERT_EQ(status.size(), 1u);
+    EXPECT_EQ(status[0][0].as<int64_t>(), 1764000100);
+    EXPECT_EQ(status[0][1].as<std::string>(), "first-request");
+    EXPECT_EQ(status[0][2].as<std::string>(), "push");
+    EXPECT_TRUE(status[0][3].as<bool>());
+    auto inbound = query("SELECT l.request_id, l.inboxid = i.id FROM {s}.inbound_ledger l "
+                         "JOIN {p}block_moodletxt_inbox i ON i.ticket = l.ticket AND i.userid = l.userid");
+    ASSERT_EQ(inbound.size(), 1u);
+    EXPECT_EQ(inbound[0][0].as<std::string>(), "first-request");
+    EXPECT_TRUE(inbound[0][1].as<bool>());
+}
+
+TEST_P(StoreTest, DbaQueriesRun) {
     Push first;
     first.statuses = {{900, 0, "Queued", ""}, {901, 2, "Error", ""}};
+    first.inbound = {sms(902, "hi", "+447700900999"), sms(903, "hi", "+447700900999", "Nobody")};
     ASSERT_TRUE(store_->store(first, 100).ok());
     Push later;
     later.statuses = {{900, 5, "Delivered", ""}};
     ASSERT_TRUE(store_->store(later, 200).ok());
-    auto rows = query("SELECT ticketnumber, status, meaning, final FROM it_txtpush_latest_status ORDER BY ticketnumber");
-    ASSERT_EQ(rows.size(), 2u);
-    EXPECT_EQ(rows[0][1].as<int>(), 5);
-    EXPECT_EQ(rows[0][2].as<std::string>(), "delivered to the handset");
-    EXPECT_TRUE(rows[0][3].as<bool>());
-    EXPECT_EQ(rows[1][2].as<std::string>(), "failed: fatal delivery error");
+    auto latest = query(dba_query("latest_status.sql", GetParam().names));
+    ASSERT_EQ(latest.size(), 2u);
+    EXPECT_EQ(latest[0]["ticketnumber"].as<int64_t>(), 900);
+    EXPECT_EQ(latest[0]["status"].as<int>(), 5);
+    EXPECT_EQ(latest[0]["meaning"].as<std::string>(), "delivered to the handset");
+    EXPECT_TRUE(latest[0]["final"].as<bool>());
+    EXPECT_EQ(latest[1]["meaning"].as<std::string>(), "failed: fatal delivery error");
+    auto per_day = query(dba_query("inbound_per_account_per_day.sql", GetParam().names));
+    ASSERT_EQ(per_day.size(), 1u);
+    EXPECT_EQ(per_day[0]["account"].as<std::string>(), "CollegeSMS");
+    EXPECT_EQ(per_day[0]["messages"].as<int>(), 1);
+    auto unrouted = query(dba_query("unrouted.sql", GetParam().names));
+    ASSERT_EQ(unrouted.size(), 1u);
+    EXPECT_EQ(unrouted[0]["ticket"].as<int64_t>(), 903);
 }
 
-TEST_F(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
+TEST_P(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
     Push push;
     push.statuses = {{5, 1, std::string(150, 'x') + "'; DROP TABLE x; --", ""}};
     push.inbound = {sms(6, "Robert'); DROP TABLE students;-- \\ \"q\"", "+447700900999")};
     StoreReport r = store(push);
     EXPECT_EQ(r.truncated_values, 1u);
-    EXPECT_EQ(query("SELECT statusmessage FROM it_block_moodletxt_status")[0][0].as<std::string>(), std::string(100, 'x'));
-    EXPECT_EQ(query("SELECT messagetext FROM it_block_moodletxt_inbox")[0][0].as<std::string>(),
+    EXPECT_EQ(query("SELECT statusmessage FROM {p}block_moodletxt_status")[0][0].as<std::string>(), std::string(100, 'x'));
+    EXPECT_EQ(query("SELECT messagetext FROM {p}block_moodletxt_inbox")[0][0].as<std::string>(),
               "Robert'); DROP TABLE students;-- \\ \"q\"");
-    auto flag = query("SELECT ticket, kind, flag, original FROM it_txtpush_flags");
+    auto flag = query("SELECT ticket, kind, flag, original FROM {s}.flags");
     ASSERT_EQ(flag.size(), 1u);
     EXPECT_EQ(flag[0][0].as<int64_t>(), 5);
     EXPECT_EQ(flag[0][1].as<std::string>(), "status");
@@ -170,13 +243,13 @@ TEST_F(StoreTest, LongTextsAreCutToTheirColumnsAndMetacharactersKept) {
     EXPECT_EQ(flag[0][3].as<std::string>(), std::string(150, 'x') + "'; DROP TABLE x; --");
 }
 
-TEST_F(StoreTest, ImplausibleSenderIsStoredAsReceivedAndFlagged) {
+TEST_P(StoreTest, ImplausibleSenderIsStoredAsReceivedAndFlagged) {
     Push push;
     push.inbound = {sms(60, "hi", "call me maybe")};
     StoreReport r = store(push);
     EXPECT_EQ(r.implausible_numbers, 1u);
-    EXPECT_EQ(inbox_of(60), (std::vector<std::string>{"100:Unknown::call me maybe:-"}));
-    auto flag = query("SELECT flag, original FROM it_txtpush_flags WHERE ticket = 60");
+    EXPECT_EQ(inbox_of(60), (std::vector<std::string>{"100:Unknown:Unknown:call me maybe:-"}));
+    auto flag = query("SELECT flag, original FROM {s}.flags WHERE ticket = 60");
     ASSERT_EQ(flag.size(), 1u);
     EXPECT_EQ(flag[0][0].as<std::string>(), "implausible_phone");
     EXPECT_EQ(flag[0][1].as<std::string>(), "call me maybe");
@@ -189,28 +262,33 @@ struct RoutingCase {
     std::vector<std::string> inbox;  // expected inbox_of(ticket)
 };
 
-TEST_F(StoreTest, InboundRoutingTable) {
+TEST_P(StoreTest, InboundRoutingTable) {
     const RoutingCase cases[] = {
         {"keyword in any case", "", sms(1, "hElP please", "+447700900999"),
-         {"101:Unknown::+447700900999:-", "102:Unknown::+447700900999:-"}},
+         {"101:Unknown:Unknown:+447700900999:-", "102:Unknown:Unknown:+447700900999:-"}},
         {"phone filter across notations", "", sms(2, "hello", "+44 7700 900555"),
-         {"102:Unknown::+447700900555:-", "103:Unknown::+447700900555:-"}},
+         {"102:Unknown:Unknown:+44 7700 900555:-", "103:Unknown:Unknown:+44 7700 900555:-"}},
         {"keyword and phone filter: union, each user once", "", sms(3, "HELP", "07700900555"),
-         {"101:Unknown::+447700900555:-", "102:Unknown::+447700900555:-", "103:Unknown::+447700900555:-"}},
-        {"no filter matches: default user", "", sms(4, "hello", "+447700900999"), {"100:Unknown::+447700900999:-"}},
+         {"101:Unknown:Unknown:07700900555:-", "102:Unknown:Unknown:07700900555:-", "103:Unknown:Unknown:07700900555:-"}},
+        {"no filter matches: default user", "", sms(4, "hello", "+447700900999"), {"100:Unknown:Unknown:+447700900999:-"}},
         {"sender is a Moodle user via phone2 (default)", "", sms(5, "hi", "+447700900201"),
          {"100:Ada:Lovelace:+447700900201:u201"}},
-        {"phone1 is not looked at by default", "", sms(6, "hi", "+447700900211"), {"100:Unknown::+447700900211:-"}},
+        {"phone1 is not looked at by default", "", sms(6, "hi", "+447700900211"), {"100:Unknown:Unknown:+447700900211:-"}},
         {"sender via phone1 per setting",
-         "INSERT INTO it_config_plugins (plugin, name, value) VALUES ('moodletxt', 'Phone_Number_Source', 'phone1')",
+         "INSERT INTO {p}config_plugins (plugin, name, value) VALUES ('moodletxt', 'Phone_Number_Source', 'phone1')",
          sms(7, "hi", "+447700900211"), {"100:Ada:Lovelace:+447700900211:u201"}},
-        {"deleted user ignored", "", sms(8, "hi", "+447700900202"), {"100:Unknown::+447700900202:-"}},
-        {"global contact", "", sms(9, "hi", "07700 900301"), {"100:Glo:Bal:+447700900301:ab301"}},
+        {"deleted user ignored", "", sms(8, "hi", "+447700900202"), {"100:Unknown:Unknown:+447700900202:-"}},
+        {"global contact", "", sms(9, "hi", "07700 900301"), {"100:Glo:Bal:07700 900301:ab301"}},
         {"private contact of a receiving user", "", sms(10, "help", "+447700900302"),
          {"101:Pri:Vate:+447700900302:ab302", "102:Pri:Vate:+447700900302:ab302"}},
         {"contact in someone else's private book ignored", "", sms(11, "hi", "+447700900303"),
-         {"100:Unknown::+447700900303:-"}},
+         {"100:Unknown:Unknown:+447700900303:-"}},
         {"lost + restored", "", sms(12, "hi", " 447700900201"), {"100:Ada:Lovelace:+447700900201:u201"}},
+        {"a user given a number just now is found",
+         "INSERT INTO {p}user (id, username, firstname, lastname, phone2) VALUES (204, 'new', 'New', 'Comer', '07700 900204')",
+         sms(13, "hi", "+447700900204"), {"100:New:Comer:+447700900204:u204"}},
+        {"a number changed just now is not matched any more", "UPDATE {p}user SET phone2 = '' WHERE id = 204",
+         sms(14, "hi", "+447700900204"), {"100:Unknown:Unknown:+447700900204:-"}},
     };
     for (const RoutingCase& c : cases) {
         SCOPED_TRACE(c.name);
@@ -220,18 +298,18 @@ TEST_F(StoreTest, InboundRoutingTable) {
         StoreReport r = store(push);
         EXPECT_EQ(r.inbox_rows_new, c.inbox.size());
         EXPECT_EQ(inbox_of(c.message.ticket), c.inbox);
-        sql("DELETE FROM it_config_plugins");
+        sql("DELETE FROM {p}config_plugins");
     }
 }
 
-TEST_F(StoreTest, UnroutableMessagesAreKeptNotLost) {
+TEST_P(StoreTest, UnroutableMessagesAreKeptNotLost) {
     Push push;
     push.inbound = {sms(20, "hi", "+447700900999", "Nobody"), sms(21, "hi", "+447700900999", "Closed"),
                     sms(22, "hi", "+447700900999", "NoDefault")};
     StoreReport r = store(push);
     EXPECT_EQ(r.unrouted, 3u);
     EXPECT_EQ(count("block_moodletxt_inbox"), 0);
-    auto rows = query("SELECT ticket, reason, destinationaccount, source FROM it_txtpush_unrouted ORDER BY ticket");
+    auto rows = query("SELECT ticket, reason, destinationaccount, source FROM {s}.unrouted ORDER BY ticket");
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(rows[0][1].as<std::string>(), "unknown account");
     EXPECT_EQ(rows[1][1].as<std::string>(), "inbound disabled for account");
@@ -240,26 +318,26 @@ TEST_F(StoreTest, UnroutableMessagesAreKeptNotLost) {
     EXPECT_EQ(rows[0][3].as<std::string>(), "+447700900999");
 }
 
-TEST_F(StoreTest, UnroutedMessagesCanBeReroutedOnceTheAccountIsFixed) {
+TEST_P(StoreTest, UnroutedMessagesCanBeReroutedOnceTheAccountIsFixed) {
     Push push;
     push.inbound = {sms(70, "help", "07700 900201", "Latecomer"), sms(71, "hi", "+447700900999", "Nobody")};
     store(push);
-    EXPECT_EQ(count("txtpush_unrouted"), 2);
-    sql("INSERT INTO it_block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate) "
+    EXPECT_EQ(count("{s}.unrouted"), 2);
+    sql("INSERT INTO {p}block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate) "
         "VALUES (10, 'latecomer', 'x', 'fixed', 100, 0)");
     auto routed = store_->reroute_unrouted(1764000999);
     ASSERT_TRUE(routed.ok()) << routed.error().reason;
     EXPECT_EQ(*routed, 1u);
-    EXPECT_EQ(inbox_of(70), (std::vector<std::string>{"100:Ada:Lovelace:+447700900201:u201"}));
-    EXPECT_EQ(query("SELECT routed FROM it_txtpush_unrouted WHERE ticket = 70")[0][0].as<int>(), 1);
-    EXPECT_EQ(query("SELECT routed FROM it_txtpush_unrouted WHERE ticket = 71")[0][0].as<int>(), 0);
+    EXPECT_EQ(inbox_of(70), (std::vector<std::string>{"100:Ada:Lovelace:07700 900201:u201"}));
+    EXPECT_EQ(query("SELECT routed FROM {s}.unrouted WHERE ticket = 70")[0][0].as<int>(), 1);
+    EXPECT_EQ(query("SELECT routed FROM {s}.unrouted WHERE ticket = 71")[0][0].as<int>(), 0);
     auto again = store_->reroute_unrouted(1764000999);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0u);
     EXPECT_EQ(count("block_moodletxt_inbox"), 1);
 }
 
-TEST_F(StoreTest, ReplayOfEverythingAddsNothing) {
+TEST_P(StoreTest, ReplayOfEverythingAddsNothing) {
     Push push;
     push.statuses = {{1, 5, "Delivered", ""}};
     push.inbound = {sms(1, "help", "07700900555"), sms(2, "hi", "+447700900201"), sms(3, "hi", "+447700900301"),
@@ -278,22 +356,23 @@ TEST_F(StoreTest, ReplayOfEverythingAddsNothing) {
     EXPECT_EQ(count("block_moodletxt_in_ab"), 1);
 }
 
-TEST_F(StoreTest, AFailedPushStoresNothing) {
+TEST_P(StoreTest, AFailedPushStoresNothing) {
     // A status row that breaks a constraint makes the whole push roll back,
     // inbound rows included.
-    sql("ALTER TABLE it_block_moodletxt_status ADD CONSTRAINT it_no_status_6 CHECK (status <> 6)");
+    sql("ALTER TABLE {p}block_moodletxt_status ADD CONSTRAINT {p}no_status_6 CHECK (status <> 6)");
     Push push;
     push.inbound = {sms(30, "hi", "+447700900999")};
     push.statuses = {{30, 6, "failed", ""}};
     auto r = store_->store(push, 1);
-    sql("ALTER TABLE it_block_moodletxt_status DROP CONSTRAINT it_no_status_6");
+    sql("ALTER TABLE {p}block_moodletxt_status DROP CONSTRAINT {p}no_status_6");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().status, 500);
+    EXPECT_EQ(r.error().kind, ErrorKind::permanent);
+    EXPECT_EQ(count("{s}.status_ledger"), 0);
     EXPECT_EQ(count("block_moodletxt_inbox"), 0);
     EXPECT_EQ(count("block_moodletxt_status"), 0);
 }
 
-TEST_F(StoreTest, ReconnectsAfterTheConnectionIsKilled) {
+TEST_P(StoreTest, ReconnectsAfterTheConnectionIsKilled) {
     Push push;
     push.statuses = {{40, 1, "a", ""}};
     store(push);
@@ -305,11 +384,11 @@ TEST_F(StoreTest, ReconnectsAfterTheConnectionIsKilled) {
     EXPECT_EQ(count("block_moodletxt_status"), 2);
 }
 
-TEST_F(StoreTest, UnreachableDatabaseIs503) {
-    PushStore down(StoreOptions{"host=/nonexistent port=1 dbname=x connect_timeout=1", kPrefix, "Unknown"}, log_);
+TEST_P(StoreTest, UnreachableDatabaseIsTransient) {
+    PushStore down(StoreOptions{"host=/nonexistent port=1 dbname=x connect_timeout=1", GetParam().names, "Unknown"}, log_);
     Push push;
     push.statuses = {{50, 1, "a", ""}};
     auto r = down.store(push, 1);
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().status, 503);
+    EXPECT_EQ(r.error().kind, ErrorKind::transient);
 }

@@ -14,7 +14,7 @@ TEST(PercentDecode, RefusesMalformedEscapes) {
     for (const char* bad : {"%", "%4", "%zz", "abc%g1", "x%"}) {
         auto r = percent_decode(bad);
         ASSERT_FALSE(r.ok()) << bad;
-        EXPECT_EQ(r.error().status, 400);
+        EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
         EXPECT_NE(r.error().reason.find("percent-encoding"), std::string::npos);
     }
 }
@@ -36,7 +36,7 @@ TEST(DecodePushForm, UnencodedPlusBecomesSpace) {
 TEST(DecodePushForm, MissingFieldIsNamed) {
     auto r = decode_push_form("u=a&x=b");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().status, 400);
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
     EXPECT_EQ(r.error().reason, "missing form field 'p'");
 }
 

@@ -47,3 +47,12 @@ TEST(PhoneNormaliser, AgreesWithNormalisePhoneAndRemembers) {
             EXPECT_EQ(cached.plausible, plain.plausible) << n;
         }
 }
+
+TEST(Phone, SourceIsKeptAsSentWithALostPlusRestored) {
+    EXPECT_EQ(source_as_sent("  +44 7700 900123\n"), "+44 7700 900123");
+    EXPECT_EQ(source_as_sent(" 447700900123"), "+447700900123");
+    EXPECT_EQ(source_as_sent("44 7700 900123"), "+44 7700 900123");
+    EXPECT_EQ(source_as_sent("07700 900123"), "07700 900123");
+    EXPECT_EQ(source_as_sent("call me"), "call me");
+    EXPECT_EQ(source_as_sent(""), "");
+}

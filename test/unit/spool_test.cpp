@@ -38,7 +38,7 @@ TEST_F(SpoolTest, KeepsPushesInArrivalOrderUntilRemoved) {
     EXPECT_EQ(third->request_id, "req2");
     EXPECT_TRUE(spool.remove(ids[2]));
     EXPECT_EQ(spool.list().size(), 4u);
-    EXPECT_EQ(spool.read(ids[2]).error().status, 404);
+    EXPECT_EQ(spool.read(ids[2]).error().kind, ErrorKind::not_found);
 }
 
 TEST_F(SpoolTest, FullSpoolIs503) {
@@ -47,7 +47,7 @@ TEST_F(SpoolTest, FullSpoolIs503) {
     ASSERT_TRUE(spool.put(big, 1, "a").ok());
     auto second = spool.put(big, 2, "b");
     ASSERT_FALSE(second.ok());
-    EXPECT_EQ(second.error().status, 503);
+    EXPECT_EQ(second.error().kind, ErrorKind::local_io);
     EXPECT_NE(second.error().reason.find("spool full"), std::string::npos);
 }
 
@@ -58,7 +58,7 @@ TEST_F(SpoolTest, UnwritableSpoolIs503) {
     Spool spool((blocker / "spool").string(), 1024 * 1024);
     auto id = spool.put("<Response/>", 1, "a");
     ASSERT_FALSE(id.ok());
-    EXPECT_EQ(id.error().status, 503);
+    EXPECT_EQ(id.error().kind, ErrorKind::local_io);
 }
 
 TEST_F(SpoolTest, ForeignFilesAreNotSpooledPushes) {
@@ -67,7 +67,7 @@ TEST_F(SpoolTest, ForeignFilesAreNotSpooledPushes) {
     { std::ofstream(dir_ / "spool" / "junk.push") << "not a spool file"; }
     auto junk = spool.read("junk.push");
     ASSERT_FALSE(junk.ok());
-    EXPECT_EQ(junk.error().status, 500);
+    EXPECT_EQ(junk.error().kind, ErrorKind::permanent);
 }
 
 TEST_F(SpoolTest, QuarantineDropsTheOldestPastItsBounds) {

@@ -48,7 +48,7 @@ TEST_F(XmlValidatorTest, RefusesEveryInvalidFixtureWithALine) {
     for (const auto& name : names) {
         auto r = parse(fixture(name));
         ASSERT_FALSE(r.ok()) << name;
-        EXPECT_EQ(r.error().status, 400) << name;
+        EXPECT_EQ(r.error().kind, ErrorKind::bad_input) << name;
         EXPECT_EQ(r.error().reason.rfind("line ", 0), 0u) << name << ": " << r.error().reason;
     }
 }
@@ -95,7 +95,7 @@ TEST_F(XmlValidatorTest, RefusesRangeAndShapeErrors) {
     };
     for (const char* xml : bad) refusal(xml);
     auto e = refusal(std::string("<Response>\0</Response>", 22));
-    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.kind, ErrorKind::bad_input);
 }
 
 TEST_F(XmlValidatorTest, DeepNestingIsRefusedCheaply) {

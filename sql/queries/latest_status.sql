@@ -1,7 +1,7 @@
--- Views for DBAs and reports.
--- The latest status of each sent SMS, with what the code means (the gateway's
--- status codes; StatusMessage text is "subject to change", the code is not).
-CREATE OR REPLACE VIEW {prefix}txtpush_latest_status AS
+-- The newest status of each sent SMS, with what its code means (the
+-- gateway's codes; StatusMessage text is "subject to change", the code is
+-- not) and whether it is final. Runs on Moodle's table alone, so it also sees
+-- the statuses the plugin polled itself. Prefix mdl_ assumed: edit to suit.
 SELECT DISTINCT ON (ticketnumber)
     ticketnumber,
     status,
@@ -17,6 +17,6 @@ SELECT DISTINCT ON (ticketnumber)
     END AS meaning,
     status IN (-1, 2, 5, 6) AS final,
     statusmessage,
-    updatetime
-FROM {prefix}block_moodletxt_status
+    to_timestamp(updatetime) AS updated
+FROM mdl_block_moodletxt_status
 ORDER BY ticketnumber, updatetime DESC, id DESC;

@@ -1,0 +1,161 @@
+-- txtpush's own objects, all in its own PostgreSQL schema ({schema}, from
+-- [database] schema). Nothing here is created under Moodle's prefix, and
+-- nothing depends on a Moodle table (no views, no foreign keys, no
+-- BEGIN ATOMIC bodies), so Moodle can alter or drop its tables at will.
+-- {prefix} (Moodle's table prefix) appears only in statements that read
+-- Moodle's tables once, here, or in plpgsql bodies, which PostgreSQL does not
+-- track as dependencies.
+
+-- The ledger: every status update and every inbox delivery the gateway told
+-- txtpush of, keyed the way replays are recognised. A push inserts its keys
+-- here first, in key order; only keys that are new here, and not already in
+-- Moodle's table, become Moodle rows. Concurrent pushes of one key meet on
+-- the primary key: the second waits for the first and then adds nothing.
+CREATE TABLE {schema}.status_ledger (
+    ticketnumber BIGINT NOT NULL,
+    status SMALLINT NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,        -- when the gateway told us (history: the row's updatetime)
+    request_id TEXT NOT NULL DEFAULT '',     -- nginx's $request_id of that push; '' for history
+    origin VARCHAR(10) NOT NULL,             -- 'push', or 'history' (found in Moodle's table by migrate)
+    statusid BIGINT,                         -- the block_moodletxt_status row txtpush wrote; NULL if it was there
+    PRIMARY KEY (ticketnumber, status)
+);
+COMMENT ON TABLE {schema}.status_ledger IS 'txtpush: every (ticket, status) the gateway reported, when and in which request';
+
+CREATE TABLE {schema}.inbound_ledger (
+    ticket BIGINT NOT NULL,
+    userid BIGINT NOT NULL,                  -- the receiving user (one inbox row each)
+    account VARCHAR(40),                     -- the gateway account it arrived on, as Moodle names it; NULL for history
+    received_at TIMESTAMPTZ NOT NULL,
+    request_id TEXT NOT NULL DEFAULT '',
+    origin VARCHAR(10) NOT NULL,
+    inboxid BIGINT,                          -- the block_moodletxt_inbox row txtpush wrote; NULL if it was there
+    PRIMARY KEY (ticket, userid)
+);
+COMMENT ON TABLE {schema}.inbound_ledger IS 'txtpush: every inbound SMS delivered to an inbox, when and in which request';
+
+-- History: what Moodle's tables hold already (the plugin's own rows, the old
+-- push.php's duplicates) is known, so a replay of last year's push adds nothing.
+INSERT INTO {schema}.status_ledger (ticketnumber, status, received_at, origin, statusid)
+SELECT ticketnumber, status, to_timestamp(min(updatetime)), 'history', min(id)
+FROM {prefix}block_moodletxt_status GROUP BY ticketnumber, status;
+INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+SELECT ticket, userid, to_timestamp(min(timereceived)), 'history', min(id)
+FROM {prefix}block_moodletxt_inbox GROUP BY ticket, userid;
+
+-- Inbound SMS that had nowhere to go (unknown or disabled account, missing
+-- default user), kept for an operator to re-route (`txtpushd reroute`).
+CREATE TABLE {schema}.unrouted (
+    id BIGSERIAL PRIMARY KEY,
+    ticket BIGINT NOT NULL UNIQUE,
+    messagetext TEXT NOT NULL,
+    source VARCHAR(40) NOT NULL,
+    destination VARCHAR(255) NOT NULL,
+    destinationaccount VARCHAR(255) NOT NULL,
+    timereceived BIGINT NOT NULL,
+    reason VARCHAR(100) NOT NULL,
+    timestored BIGINT NOT NULL,
+    request_id TEXT NOT NULL DEFAULT '',
+    routed SMALLINT NOT NULL DEFAULT 0
+);
+
+-- Values stored otherwise than received: texts cut to their column, sender
+-- numbers that are not plausible phone numbers. One row per (ticket, kind, flag).
+CREATE TABLE {schema}.flags (
+    id BIGSERIAL PRIMARY KEY,
+    ticket BIGINT NOT NULL,
+    kind VARCHAR(10) NOT NULL,
+    flag VARCHAR(40) NOT NULL,
+    original TEXT NOT NULL,
+    timestored BIGINT NOT NULL,
+    UNIQUE (ticket, kind, flag)
+);
+
+-- The phone-number rules of lib/phone.cpp (canonical_phone), for numbers
+-- stored in Moodle's tables: keep + and digits; 00 -> +; national prefix ->
+-- international prefix; other digits -> + and digits. Keep the two in step.
+CREATE FUNCTION {schema}.phone(raw text, intl text, natl text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT CASE
+        WHEN d = '' THEN ''
+        WHEN left(t, 1) = '+' THEN '+' || d
+        WHEN left(d, 2) = '00' THEN '+' || substr(d, 3)
+        WHEN natl <> '' AND left(d, length(natl)) = natl
+            THEN '+' || regexp_replace(intl, '[^0-9]', '', 'g') || substr(d, length(natl) + 1)
+        ELSE '+' || d
+    END
+    FROM (SELECT btrim(raw, E' \t\r\n') AS t, regexp_replace(raw, '[^0-9]', '', 'g') AS d) AS s
+$fn$;
+
+-- The lookup key of a number: its last 8 digits (lib/phone.cpp phone_key).
+CREATE FUNCTION {schema}.phone_key(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+    SELECT right(regexp_replace(raw, '[^0-9]', '', 'g'), 8)
+$fn$;
+
+-- The phone directory: the lookup key of every user's phone1/phone2 and every
+-- address-book contact's number, so that finding a sender never scans
+-- Moodle's user table and needs no index on it. It only narrows the search:
+-- candidates are then read from Moodle's live rows and compared exactly, so a
+-- stale entry can hide a number added since the last refresh, never give a
+-- wrong name. See refresh_phone_directory for how fresh it is kept.
+CREATE TABLE {schema}.phone_directory (
+    kind VARCHAR(7) NOT NULL,                -- 'phone1', 'phone2' (user columns) or 'contact'
+    id BIGINT NOT NULL,                      -- mdl_user.id or block_moodletxt_ab_entry.id
+    raw VARCHAR(20) NOT NULL,                -- the number as stored in Moodle
+    key TEXT NOT NULL,                       -- phone_key(raw)
+    PRIMARY KEY (kind, id, raw)
+);
+CREATE INDEX phone_directory_key_ix ON {schema}.phone_directory (key, kind);
+
+CREATE TABLE {schema}.phone_directory_state (
+    one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+    refreshed_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
+    cost INTERVAL NOT NULL DEFAULT '0',      -- how long the last refresh took
+    entries INTEGER NOT NULL DEFAULT 0       -- numbers in the directory after it
+);
+INSERT INTO {schema}.phone_directory_state DEFAULT VALUES;
+
+-- Brings the directory up to date with Moodle's tables; returns the number
+-- of entries added or removed, or -1 when a refresh that started after the
+-- caller's statement already did the work. Refreshes run one at a time
+-- (advisory lock). Costs one pass over user and ab_entry; keys are computed
+-- only for numbers that changed.
+CREATE FUNCTION {schema}.refresh_phone_directory() RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    asked timestamptz := statement_timestamp();
+    started timestamptz;
+    removed integer;
+    added integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('{schema}.phone_directory'));
+    IF (SELECT refreshed_at FROM {schema}.phone_directory_state) >= asked THEN
+        RETURN -1;
+    END IF;
+    IF to_regclass('pg_temp.txtpush_directory_now') IS NULL THEN
+        CREATE TEMP TABLE txtpush_directory_now (kind text, id bigint, raw text) ON COMMIT DELETE ROWS;
+    ELSE
+        TRUNCATE txtpush_directory_now;
+    END IF;
+    started := clock_timestamp();
+    INSERT INTO txtpush_directory_now
+        SELECT 'phone1', id, phone1 FROM {prefix}user WHERE deleted = 0 AND phone1 <> ''
+        UNION ALL SELECT 'phone2', id, phone2 FROM {prefix}user WHERE deleted = 0 AND phone2 <> ''
+        UNION ALL SELECT 'contact', id, phoneno FROM {prefix}block_moodletxt_ab_entry WHERE phoneno <> '';
+    DELETE FROM {schema}.phone_directory d
+    WHERE NOT EXISTS (SELECT 1 FROM txtpush_directory_now n WHERE n.kind = d.kind AND n.id = d.id AND n.raw = d.raw);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    INSERT INTO {schema}.phone_directory (kind, id, raw, key)
+    SELECT n.kind, n.id, n.raw, {schema}.phone_key(n.raw) FROM txtpush_directory_now n
+    WHERE NOT EXISTS (SELECT 1 FROM {schema}.phone_directory d WHERE d.kind = n.kind AND d.id = n.id AND d.raw = n.raw);
+    GET DIAGNOSTICS added = ROW_COUNT;
+    UPDATE {schema}.phone_directory_state
+    SET refreshed_at = started, cost = clock_timestamp() - started,
+        entries = (SELECT count(*) FROM txtpush_directory_now);
+    RETURN removed + added;
+END
+$fn$;
+
+-- Fill it now, so the first push finds every sender.
+SELECT {schema}.refresh_phone_directory();

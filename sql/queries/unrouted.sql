@@ -1,0 +1,7 @@
+-- Inbound SMS waiting for an operator: the account they named is unknown,
+-- has inbound disabled, or has no default user. Fix the account, then run
+-- `txtpushd reroute`. Schema txtpush assumed: edit to suit.
+SELECT ticket, destinationaccount, reason, source, to_timestamp(timereceived) AS sent, request_id, messagetext
+FROM txtpush.unrouted
+WHERE routed = 0
+ORDER BY id;

@@ -1,0 +1,313 @@
+// txtpush installed into an existing Moodle database: Moodle's schema as
+// Moodle creates it (../shared/moodle-db/schema.sql) with years of history,
+// duplicates included, and the plugin still writing the same tables.
+// Each test starts from a fresh database it_dropin.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "migrations.hpp"
+#include "push_store.hpp"
+#include "test_databases.hpp"
+#include "test_support.hpp"
+
+using namespace txtpush;
+
+namespace {
+
+constexpr const char* kDb = "it_dropin";
+const DbNames kNames{"mdl_", "txtpush"};
+
+// What a site that ran MoodleTxt for years holds: the old push.php stored a
+// row per gateway retry, the plugin's cron one per poll.
+const char* kHistory = R"(
+INSERT INTO mdl_user (id, username, firstname, lastname, phone2) VALUES
+  (2, 'admin', 'Admin', 'User', ''), (100, 'office', 'School', 'Office', ''),
+  (201, 'parent', 'Pat', 'Parent', '07700 900201');
+SELECT setval('mdl_user_id_seq', 1000);
+INSERT INTO mdl_block_moodletxt_accounts (username, password, description, defaultuser, lastupdate)
+  VALUES ('CollegeSMS', 'x', 'College', 100, 0);
+INSERT INTO mdl_config_plugins (plugin, name, value) VALUES ('moodletxt', 'Get_Status_On_View', '1');
+INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime) VALUES
+  (5001, 1, 'Delivered to aggregator', 1600000000), (5001, 1, 'Delivered to aggregator', 1600000060),
+  (5001, 5, 'Delivered', 1600000100), (5001, 5, 'Delivered', 1600000200), (5002, 2, 'Failed', 1600000000);
+INSERT INTO mdl_block_moodletxt_inbox
+  (userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread) VALUES
+  (100, 7001, 'hello', '+447700900201', 'Pat', 'Parent', 1600000000, 1),
+  (100, 7001, 'hello', '+447700900201', 'Pat', 'Parent', 1600000000, 0);
+)";
+
+const char* kMoodleTxtTables[] = {
+    "block_moodletxt_inbox",    "block_moodletxt_accounts", "block_moodletxt_stats",     "block_moodletxt_outbox",
+    "block_moodletxt_sent",     "block_moodletxt_status",   "block_moodletxt_templ",     "block_moodletxt_rss",
+    "block_moodletxt_uconfig",  "block_moodletxt_filter",   "block_moodletxt_in_fil",    "block_moodletxt_ab",
+    "block_moodletxt_ab_entry", "block_moodletxt_ab_u",     "block_moodletxt_ab_group",  "block_moodletxt_ab_grpmem",
+    "block_moodletxt_in_ab",    "block_moodletxt_in_u",     "block_moodletxt_sent_ab",   "block_moodletxt_sent_u",
+    "block_moodletxt_restrict", "block_moodletxt_tags",     "block_moodletxt_in_tag"};
+
+InboundSms sms(int64_t ticket, std::string phone = "+447700900201") {
+    return InboundSms{ticket, "hello", std::move(phone), 1600000000, "88020", "CollegeSMS"};
+}
+
+class DropIn : public ::testing::Test {
+protected:
+    void SetUp() override {
+        test::recreate_database(kDb);
+        test::run_sql_file(kDb, test::moodle_schema_path());
+        db_.emplace(test::conninfo_of(kDb));
+        sql(kHistory);
+        before_ = test::moodle_objects_dump(kDb);
+    }
+
+    void migrate_as_owner() {
+        auto taken = migrate(*db_, kNames, log_);
+        ASSERT_TRUE(taken.ok()) << taken.error().reason;
+    }
+
+    StoreReport store(PushStore& store, const Push& push, std::string_view request_id = "req") {
+        auto r = store.store(push, 1764000000, request_id);
+        EXPECT_TRUE(r.ok()) << r.error().reason;
+        return r.ok() ? *r : StoreReport{};
+    }
+
+    PushStore owner_store() { return PushStore(StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_); }
+
+    void sql(const std::string& statement) {
+        pqxx::work txn(*db_);
+        txn.exec(statement);
+        txn.commit();
+    }
+
+    int64_t count(const std::string& query) {
+        pqxx::work txn(*db_);
+        return txn.exec(query)[0][0].as<int64_t>();
+    }
+
+    Log log_{LogLevel::error};
+    std::optional<pqxx::connection> db_;
+    std::string before_;
+};
+
+}  // namespace
+
+TEST_F(DropIn, MigrateTakesTheDuplicatesAndChangesNothingOfMoodles) {
+    auto plan = plan_migration(*db_, kNames);
+    ASSERT_TRUE(plan.ok());
+    for (const MigrationStep& step : *plan) EXPECT_EQ(step.what.find("create mdl_"), std::string::npos) << step.what;
+    migrate_as_owner();
+    EXPECT_EQ(test::moodle_objects_dump(kDb), before_);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relname LIKE '%txtpush%'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                    "WHERE n.nspname = 'public'"), 0);
+    // The history is in the ledger, each key once.
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.status_ledger WHERE origin = 'history'"), 3);
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.inbound_ledger WHERE origin = 'history'"), 1);
+    auto again = plan_migration(*db_, kNames);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->empty());
+}
+
+TEST_F(DropIn, AReplayOfLastYearsPushAddsNothing) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5001, 1, "Delivered to aggregator", ""}, {5001, 5, "Delivered", ""}, {5002, 2, "Failed", ""}};
+    push.inbound = {sms(7001)};
+    StoreReport r = store(s, push);
+    EXPECT_EQ(r.statuses_new, 0u);
+    EXPECT_EQ(r.inbox_rows_new, 0u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status"), 5);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox"), 2);
+}
+
+TEST_F(DropIn, NewPushesLandOnceAndTheirReplaysAddNothing) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5003, 5, "Delivered", ""}};
+    push.inbound = {sms(7002)};
+    StoreReport first = store(s, push);
+    EXPECT_EQ(first.statuses_new, 1u);
+    EXPECT_EQ(first.inbox_rows_new, 1u);
+    StoreReport replay = store(s, push);
+    EXPECT_EQ(replay.statuses_new, 0u);
+    EXPECT_EQ(replay.inbox_rows_new, 0u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5003"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7002"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_in_u u JOIN mdl_block_moodletxt_inbox i "
+                    "ON i.id = u.receivedmessage WHERE i.ticket = 7002 AND u.userid = 201"), 1);
+}
+
+TEST_F(DropIn, RowsThePluginPolledItselfAreNotInsertedAgain) {
+    migrate_as_owner();
+    // The plugin's cron polled these after txtpush was installed.
+    sql("INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime) "
+        "VALUES (5009, 5, 'Delivered', 1700000000)");
+    sql("INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, timereceived, hasbeenread) "
+        "VALUES (100, 7009, 'polled', '+447700900201', 1700000000, 0)");
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5009, 5, "Delivered", ""}};
+    push.inbound = {sms(7009)};
+    StoreReport r = store(s, push, "late-push");
+    EXPECT_EQ(r.statuses_new, 0u);
+    EXPECT_EQ(r.inbox_rows_new, 0u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5009"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7009"), 1);
+    // The ledger still says when the gateway told us.
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.status_ledger WHERE ticketnumber = 5009 "
+                    "AND request_id = 'late-push' AND statusid IS NULL"), 1);
+}
+
+TEST_F(DropIn, ThePluginsOwnInsertsStillSucceed) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5004, 5, "Delivered", ""}};
+    push.inbound = {sms(7004)};
+    store(s, push);
+    // As saveSMSStatusUpdates and the inbound pull write them: plain INSERTs
+    // of keys that exist already.
+    EXPECT_NO_THROW(sql("INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime) "
+                        "VALUES (5004, 5, 'Delivered', 1764000001), (5001, 1, 'again', 1764000001)"));
+    EXPECT_NO_THROW(sql("INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, "
+                        "sourcefirstname, sourcelastname, timereceived, hasbeenread) "
+                        "VALUES (100, 7004, 'hello', '+447700900201', 'Pat', 'Parent', 1600000000, 0)"));
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5004"), 2);
+}
+
+TEST_F(DropIn, ConcurrentOverlappingPushesLandExactlyOnce) {
+    migrate_as_owner();
+    constexpr int kThreads = 4, kRounds = 15;
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            PushStore s(StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_);
+            std::mt19937 random(static_cast<unsigned>(t));
+            for (int round = 0; round < kRounds; ++round) {
+                // Every thread pushes the same keys of this round, each in its own order.
+                Push push;
+                for (int i = 0; i < 20; ++i) push.statuses.push_back({90000 + round * 20 + i, 5, "Delivered", ""});
+                for (int i = 0; i < 5; ++i) push.inbound.push_back(sms(80000 + round * 5 + i));
+                std::shuffle(push.statuses.begin(), push.statuses.end(), random);
+                std::shuffle(push.inbound.begin(), push.inbound.end(), random);
+                if (!s.store(push, 1764000000, "concurrent").ok()) ++failures;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber >= 90000"), kRounds * 20);
+    EXPECT_EQ(count("SELECT count(DISTINCT ticketnumber) FROM mdl_block_moodletxt_status WHERE ticketnumber >= 90000"),
+              kRounds * 20);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket >= 80000"), kRounds * 5);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_in_u"), kRounds * 5);
+}
+
+TEST_F(DropIn, EveryMoodleTxtTableCanStillBeDropped) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5005, 5, "Delivered", ""}};
+    push.inbound = {sms(7005), InboundSms{7006, "x", "+447700900999", 1, "1", "Nobody"}};
+    store(s, push);
+    pqxx::work txn(*db_);  // rolled back: the next tests get a fresh database anyway
+    for (const char* table : kMoodleTxtTables) EXPECT_NO_THROW(txn.exec(std::string("DROP TABLE mdl_") + table)) << table;
+    EXPECT_NO_THROW(txn.exec("ALTER TABLE mdl_user ALTER COLUMN phone2 TYPE VARCHAR(30)"));
+}
+
+TEST_F(DropIn, UninstallLeavesMoodleAsItWasBeforeMigrate) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5006, 5, "Delivered", ""}};
+    store(s, push);
+    auto dropped = uninstall(*db_, kNames);
+    ASSERT_TRUE(dropped.ok()) << dropped.error().reason;
+    EXPECT_TRUE(*dropped);
+    EXPECT_EQ(test::moodle_objects_dump(kDb), before_);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'txtpush'"), 0);
+    // What the pushes stored in Moodle's tables stays: it is Moodle's data now.
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5006"), 1);
+}
+
+TEST_F(DropIn, UninstallRefusesASchemaThatHoldsSomethingElse) {
+    migrate_as_owner();
+    sql("CREATE TABLE txtpush.someone_elses (id int)");
+    auto dropped = uninstall(*db_, kNames);
+    EXPECT_FALSE(dropped.ok());
+    EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'txtpush'"), 1);
+}
+
+TEST_F(DropIn, TheRuntimeRoleNeedsOnlyTheGrantsItIsGiven) {
+    migrate_as_owner();
+    sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'it_dropin_app') THEN "
+        "CREATE ROLE it_dropin_app LOGIN; END IF; END $$");
+    sql(grants_sql(kNames, "it_dropin_app"));
+    sql("INSERT INTO mdl_block_moodletxt_ab (id, name, type, owner) VALUES (1, 'School', 'global', 0);"
+        "INSERT INTO mdl_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) "
+        "VALUES (301, 1, 'Bal', 'Glo', '', '07700 900301')");
+    PushStore app(StoreOptions{test::conninfo_of(kDb, "it_dropin_app"), kNames, "Unknown"}, log_);
+    Push push;
+    push.statuses = {{5007, 5, std::string(120, 'x'), ""}};  // cut to 100 and flagged
+    push.inbound = {sms(7007), sms(7008, "+447700900301"), InboundSms{7010, "x", "+447700900999", 1, "1", "Later"}};
+    StoreReport r = store(app, push);
+    EXPECT_EQ(r.statuses_new, 1u);
+    EXPECT_EQ(r.inbox_rows_new, 2u);
+    EXPECT_EQ(r.unrouted, 1u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_in_ab WHERE contact = 301"), 1);
+    sql("INSERT INTO mdl_block_moodletxt_accounts (username, password, description, defaultuser, lastupdate) "
+        "VALUES ('later', 'x', '', 100, 0)");
+    auto rerouted = app.reroute_unrouted(1764000000);
+    ASSERT_TRUE(rerouted.ok()) << rerouted.error().reason;
+    EXPECT_EQ(*rerouted, 1u);
+    // Without its rights the role's push is refused as transient (it is
+    // spooled and retried once the DBA fixes the grants), never stored half.
+    sql("REVOKE INSERT ON mdl_block_moodletxt_inbox FROM it_dropin_app");
+    Push refused;
+    refused.statuses = {{5008, 5, "Delivered", ""}};
+    refused.inbound = {sms(7011)};
+    auto denied = app.store(refused, 1764000000, "denied");
+    ASSERT_FALSE(denied.ok());
+    EXPECT_EQ(denied.error().kind, ErrorKind::transient);
+    EXPECT_NE(denied.error().reason.find("42501"), std::string::npos) << denied.error().reason;
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5008"), 0);
+    sql("DROP OWNED BY it_dropin_app");
+}
+
+TEST_F(DropIn, ADatabaseMigratedByTxtpush01IsCleanedUp) {
+    // 0.1 failed on duplicates, so an operator removed them by hand first.
+    sql("DELETE FROM mdl_block_moodletxt_status WHERE id IN (2, 4); DELETE FROM mdl_block_moodletxt_inbox WHERE id = 2");
+    std::string pristine = test::moodle_objects_dump(kDb);
+    test::run_sql_file(kDb, std::string(TXTPUSH_FIXTURES_DIR) + "/legacy/txtpush-0.1.sql");
+    sql("INSERT INTO mdl_txtpush_unrouted (ticket, messagetext, source, destination, destinationaccount, "
+        "timereceived, reason, timestored) VALUES (42, 'lost?', '+447700900999', '88020', 'Nobody', 1, "
+        "'unknown account', 1);"
+        "INSERT INTO mdl_txtpush_flags (ticket, kind, flag, original, timestored) "
+        "VALUES (42, 'inbound', 'implausible_phone', 'abc', 1)");
+    ASSERT_NE(test::moodle_objects_dump(kDb), pristine);
+    migrate_as_owner();
+    EXPECT_EQ(test::moodle_objects_dump(kDb), pristine);
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.unrouted WHERE ticket = 42 AND reason = 'unknown account'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.flags WHERE ticket = 42"), 1);
+}
+
+TEST_F(DropIn, AMirrorMadeByTxtpush01GetsMoodlesIndexes) {
+    test::recreate_database(kDb);
+    db_.emplace(test::conninfo_of(kDb));
+    test::run_sql_file(kDb, std::string(TXTPUSH_FIXTURES_DIR) + "/legacy/txtpush-0.1.sql");
+    migrate_as_owner();
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'mdl_%txtpush%'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'mdl\\_block\\_moodletxt\\_%ix'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname IN ('mdl_blocmoodstat_tic_ix', "
+                    "'mdl_blocmoodinbo_use_ix', 'mdl_blocmoodsent_tic_uix', 'mdl_blocmoodacco_use_uix')"), 4);
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5010, 5, "Delivered", ""}};
+    EXPECT_EQ(store(s, push).statuses_new, 1u);
+}
