@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a fresh Debian 12 machine, as root: installs the packages, builds
 # txtpushd, and runs it locally behind nginx on 127.0.0.1:8080 with a
-# throwaway PostgreSQL cluster, all in ./.txtpush-local.
+# throwaway PostgreSQL cluster: config, logs and spool in ./.txtpush-local,
+# the cluster and the socket in /tmp (README "The two commands" says why).
 #   deploy/quickstart.sh          start (or restart)
 #   deploy/quickstart.sh stop     stop everything it started
 set -euo pipefail
@@ -26,6 +27,7 @@ Push a sample status update (a second run adds no row):
 
 Look at the tables (database txtpush, user postgres, no password, 127.0.0.1:5433):
   psql -h 127.0.0.1 -p 5433 -U postgres txtpush -c 'SELECT * FROM mdl_block_moodletxt_status'
+  psql -h 127.0.0.1 -p 5433 -U postgres txtpush -c 'SELECT * FROM txtpush.status_ledger'
 
 Logs: $local_dir/txtpushd.log   Config: $local_dir/txtpushd.conf
 Stop: deploy/quickstart.sh stop
