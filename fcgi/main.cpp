@@ -120,9 +120,9 @@ int run_spool_command(const std::string& path, const std::string& action, const 
         return 2;
     }
     Spool spool(config->spool_dir, config->spool_max_bytes);
-    Quarantine quarantine(config->quarantine_dir, config->quarantine_max_files, config->quarantine_max_bytes);
     if (action == "list") {
         for (const auto& f : spool.list()) std::cout << f.name << "\t" << f.bytes << "\n";
+        for (const auto& f : spool.unstorable()) std::cout << "unstorable/" << f.name << "\t" << f.bytes << "\n";
         return 0;
     }
     if (action == "show") {
@@ -138,8 +138,9 @@ int run_spool_command(const std::string& path, const std::string& action, const 
     auto validator = PushValidator::compile_builtin();
     if (!validator) return 1;
     PushStore store(store_options(*config), log);
-    ReplayResult r = replay_spool(spool, quarantine, *validator, store, log, SIZE_MAX);
-    std::cout << "stored " << r.stored << ", quarantined " << r.quarantined << ", remaining " << r.remaining
+    ReplayResult r = replay_spool(spool, *validator, store, log);
+    std::cout << "stored " << r.stored << ", set aside " << r.set_aside << ", kept " << r.kept << ", remaining "
+              << r.remaining
               << (r.database_down ? " (database unavailable)" : "") << "\n";
     return r.database_down ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "listen_socket.hpp"
 #include "push_handler.hpp"
 #include "scoreboard.hpp"
+#include "spool.hpp"
 #include "spooler.hpp"
 #include "worker.hpp"
 
@@ -40,7 +41,15 @@ struct Child {
     size_t board = 0;    // its WorkerSlot in the scoreboard
 };
 
-// The supervisor's state: the config in force, the children, recent deaths.
+// An old child waiting for its successor to accept before it is told to stop.
+struct Handover {
+    pid_t successor = 0;
+    Clock::time_point give_up;  // told to stop then, whatever its successor does
+};
+
+// The supervisor's state: the config in force, the children, recent deaths,
+// and the hand-overs of a reload. Only the master touches it, and the master
+// never waits: every step is taken from the tick loop.
 struct Pool {
     Config config;
     int listen_fd = -1;
@@ -51,6 +60,8 @@ struct Pool {
     std::vector<Clock::time_point> recent_deaths;
     Clock::time_point backoff_until{};
     bool ready_notified = false;
+    std::map<pid_t, Handover> handovers;                // old child -> its successor
+    std::map<pid_t, Clock::time_point> told_to_stop;    // old children: killed if still there then
 };
 
 int pool_size(const Config& config) {
@@ -91,8 +102,17 @@ std::optional<pid_t> spawn(Pool& pool, int slot, Scoreboard& board, PushValidato
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a master killed outright takes its children along
         if (::getppid() != master) ::_exit(1);
         ws.pid.store(::getpid());
-        int code = slot == pool.size ? run_spooler(pool.config, validator, board, ws, log)
+        // The child runs on the master's stack: nothing may unwind into it
+        // (it would run the master's destructors, unmapping the scoreboard).
+        int code = 1;
+        try {
+            code = slot == pool.size ? run_spooler(pool.config, validator, board, ws, log)
                                      : run_worker(pool.listen_fd, pool.config, validator, board, ws, log);
+        } catch (const std::exception& e) {
+            log.error("child_failed", {{"error", e.what()}});
+        } catch (...) {
+            log.error("child_failed", {{"error", "unknown exception"}});
+        }
         std::fflush(nullptr);
         ::_exit(code);
     }
@@ -134,6 +154,8 @@ void note_exit(Pool& pool, Scoreboard& board, pid_t pid, int status, bool stoppi
     if (it == pool.children.end()) return;
     Child child = it->second;
     pool.children.erase(it);
+    pool.handovers.erase(pid);
+    pool.told_to_stop.erase(pid);
     WorkerSlot& ws = board.slots[child.board];
     if (ws.state.load() == static_cast<int>(SlotState::busy)) board.busy_now.fetch_sub(1);
     ws.state.store(static_cast<int>(SlotState::empty));
@@ -209,15 +231,16 @@ int stop_pool(Pool& pool, Scoreboard& board, const Log& log) {
     return 0;
 }
 
-// Waits (bounded) until a new child accepts requests.
-void await_started(const WorkerSlot& ws, std::chrono::seconds limit) {
-    auto deadline = Clock::now() + limit;
-    while (ws.state.load() == static_cast<int>(SlotState::starting) && Clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// Tells an old child to stop; it is killed if still there after stop_grace,
+// so it cannot go on serving with the old configuration.
+void retire(Pool& pool, pid_t pid) {
+    ::kill(pid, SIGTERM);
+    pool.told_to_stop[pid] = Clock::now() + std::chrono::seconds(pool.config.stop_grace);
 }
 
-// SIGHUP: a new config replaces the children one by one, each new child
-// accepting before its predecessor is asked to stop; a bad config changes nothing.
+// SIGHUP: a new config starts a new generation of children at once; each old
+// child is told to stop once its successor accepts (see hand_over), so no
+// request fails. A bad config changes nothing.
 void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidator& validator, Log& log) {
     auto fresh = load_config(path);
     if (!fresh) {
@@ -239,31 +262,56 @@ void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidato
     for (const auto& [pid, child] : pool.children)
         if (child.generation == old_generation) old_by_role[child.spooler ? -1 : child.slot] = pid;
     for (int slot = 0; slot <= pool.size; ++slot) {
-        auto pid = spawn(pool, slot, board, validator, log);
-        if (pid) await_started(board.slots[pool.children[*pid].board], std::chrono::seconds(5));
+        auto successor = spawn(pool, slot, board, validator, log);
         auto old = old_by_role.find(slot == pool.size ? -1 : slot);
         if (old == old_by_role.end()) continue;
-        ::kill(old->second, SIGTERM);
+        pool.handovers[old->second] = Handover{successor.value_or(0), Clock::now() + std::chrono::seconds(5)};
         old_by_role.erase(old);
     }
-    for (const auto& [role, pid] : old_by_role) ::kill(pid, SIGTERM);  // the pool shrank
+    for (const auto& [role, pid] : old_by_role) retire(pool, pid);  // the pool shrank
     board.metrics.reloads.fetch_add(1);
     log.info("reloaded", {{"workers", std::to_string(pool.size)}, {"generation", std::to_string(pool.generation)}});
-    sd_notify(0, "READY=1");
 }
 
-// Ready for systemd once every worker accepts and one of them reached the database.
+// Each tick: old children whose successor accepts (or died, or is late) are
+// told to stop; those told to stop and still there after stop_grace are killed.
+void hand_over(Pool& pool, Scoreboard& board, const Log& log) {
+    auto now = Clock::now();
+    for (auto it = pool.handovers.begin(); it != pool.handovers.end();) {
+        auto successor = pool.children.find(it->second.successor);
+        bool accepting = successor != pool.children.end() &&
+                         board.slots[successor->second.board].state.load() != static_cast<int>(SlotState::starting);
+        if (!accepting && successor != pool.children.end() && now < it->second.give_up) {
+            ++it;
+            continue;
+        }
+        retire(pool, it->first);
+        it = pool.handovers.erase(it);
+        if (pool.handovers.empty()) sd_notify(0, "READY=1");
+    }
+    for (auto it = pool.told_to_stop.begin(); it != pool.told_to_stop.end();) {
+        if (now <= it->second) {
+            ++it;
+            continue;
+        }
+        log.warn("stop_grace_expired", {{"worker_pid", std::to_string(it->first)}});
+        ::kill(it->first, SIGKILL);
+        it = pool.told_to_stop.erase(it);
+    }
+}
+
+// Ready for systemd once every worker accepts.
 void notify_when_ready(Pool& pool, Scoreboard& board, const Log& log) {
     if (pool.ready_notified) return;
+    // Ready means pushes are taken: stored, or spooled while the database is
+    // away. Its reachability is on the status page and in the log instead.
     int accepting = 0;
-    bool database = false;
     for (const auto& [pid, child] : pool.children) {
         const WorkerSlot& ws = board.slots[child.board];
         if (!ws.is_worker.load()) continue;
         accepting += ws.state.load() != static_cast<int>(SlotState::starting);
-        database |= ws.db_connected.load();
     }
-    if (accepting < pool.size || !database) return;
+    if (accepting < pool.size) return;
     pool.ready_notified = true;
     sd_notify(0, "READY=1");
     log.info("ready", {{"workers", std::to_string(accepting)}});
@@ -288,6 +336,7 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
     pool.size = pool_size(config);
     board.pool_size.store(pool.size);
     board.start_time.store(static_cast<uint64_t>(unix_now()));
+    Spool(config.spool_dir, config.spool_max_bytes, &board.spool).recount();  // before any child uses it
     fill(pool, board, validator, log);
     log.info("started", {{"listen", config.listen}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
 
@@ -298,6 +347,7 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
         if (sig == SIGTERM || sig == SIGQUIT || sig == SIGINT) return stop_pool(pool, board, log);
         reap(pool, board, false, log);
         if (sig == SIGHUP) reload(pool, board, config_path, validator, log);
+        hand_over(pool, board, log);
         end_overdue(pool, board, log);
         fill(pool, board, validator, log);
         notify_when_ready(pool, board, log);

@@ -57,6 +57,8 @@ PoolGauges Scoreboard::gauges() const {
         g.workers_db_connected += s.db_connected.load();
     }
     g.start_time = start_time.load();
+    g.spool_files = spool.files.load();
+    g.spool_bytes = spool.bytes.load();
     return g;
 }
 

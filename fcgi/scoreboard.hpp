@@ -1,6 +1,21 @@
 // Memory shared by the master and its children, set up before the first
-// fork: the metrics (so counters survive recycling) and one slot per child
-// saying what it is doing (for the status page and the request timeout).
+// fork: the metrics (so counters survive recycling), what the spool holds,
+// and one slot per child saying what it is doing (for the status page and
+// the request timeout).
+//
+// Who writes what (every field is an atomic; readers never lock):
+//   metrics         workers (count_request), the spooler (spool_replayed),
+//                   the master (supervisor events); all by fetch_add.
+//   spool           the master sets it once, before the first fork
+//                   (Spool::recount); then workers add what they spool
+//                   (bytes reserved before the write, files after it) and
+//                   the spooler subtracts what it stores or sets aside.
+//   slots[i]        the master claims a slot (state starting, pid) before
+//                   fork and frees it (empty, pid 0) after reaping the child;
+//                   in between only that child writes state, phase,
+//                   busy_since_ms, requests, db_connected, request_id.
+//   busy_now        workers, in mark_busy/mark_idle.
+//   pool_size, start_time   the master.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +25,7 @@
 #include <cstdint>
 
 #include "metrics.hpp"
+#include "spool.hpp"
 
 namespace txtpush {
 
@@ -31,6 +47,7 @@ inline constexpr size_t kMaxSlots = 2 * 256 + 4;
 
 struct Scoreboard {
     Metrics metrics;
+    SpoolUsage spool;
     std::array<WorkerSlot, kMaxSlots> slots;
     std::atomic<uint64_t> busy_now{0};
     std::atomic<uint64_t> pool_size{0};

@@ -17,7 +17,6 @@ namespace {
 
 constexpr auto kIdlePoll = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
-constexpr size_t kBatch = 100;  // pushes per round, so a stop request is noticed
 
 // Sleeps in short steps so SIGTERM is honoured promptly.
 void pause_for(std::chrono::milliseconds total) {
@@ -31,22 +30,23 @@ void pause_for(std::chrono::milliseconds total) {
 int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log) {
     install_stop_handlers();
     PushStore store(store_options(config), log);
-    Spool spool(config.spool_dir, config.spool_max_bytes);
-    Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
+    Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
     auto backoff = std::chrono::milliseconds(500);
     slot.state.store(static_cast<int>(SlotState::idle));
 
     while (!stop_requested()) {
-        if (spool.list().empty()) {
+        if (spool.files() == 0) {  // the usage counters, not the folder: no listing while idle
             pause_for(kIdlePoll);
             continue;
         }
-        ReplayResult r = replay_spool(spool, quarantine, validator, store, log, kBatch);
+        ReplayResult r = replay_spool(spool, validator, store, log, stop_requested);
         board.metrics.spool_replayed.fetch_add(r.stored);
-        if (r.stored > 0 || r.quarantined > 0)
+        if (r.stored > 0 || r.set_aside > 0 || r.kept > 0)
             log.info("spool_progress", {{"stored", std::to_string(r.stored)},
-                                        {"quarantined", std::to_string(r.quarantined)},
-                                        {"remaining", std::to_string(r.remaining)}});
+                                        {"set_aside", std::to_string(r.set_aside)},
+                                        {"kept", std::to_string(r.kept)},
+                                        {"remaining", std::to_string(spool.files())}});
+        if (r.kept > 0 && !r.database_down) pause_for(backoff);  // unreadable files: do not spin on them
         if (r.database_down) {
             log.warn("spool_waiting_for_database", {{"remaining", std::to_string(r.remaining)},
                                                     {"retry_ms", std::to_string(backoff.count())}});

@@ -12,6 +12,13 @@ namespace {
 
 volatile sig_atomic_t g_stop = 0;  // this process's supervisor state: asked to stop
 
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) sigaddset(&set, sig);
+    return set;
+}
+
 void on_stop_signal(int) {
     g_stop = 1;
     FCGX_ShutdownPending();
@@ -32,5 +39,15 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() { return g_stop != 0; }
+
+StopSignalsHeld::StopSignalsHeld() {
+    sigset_t set = stop_signals();
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+StopSignalsHeld::~StopSignalsHeld() {
+    sigset_t set = stop_signals();
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 }  // namespace txtpush

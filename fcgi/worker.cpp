@@ -91,12 +91,8 @@ private:
     FCGX_Request req_{};
 };
 
-Response status_page(const Config& config, Scoreboard& board, int listen_fd) {
+Response status_page(Scoreboard& board, int listen_fd) {
     PoolGauges gauges = board.gauges();
-    for (const auto& f : Spool(config.spool_dir, config.spool_max_bytes).list()) {
-        ++gauges.spool_files;
-        gauges.spool_bytes += f.bytes;
-    }
     gauges.listen_queue = listen_queue_length(listen_fd);
     Response r{200, render_prometheus(board.metrics, gauges), {}, Outcome::stored, std::nullopt};
     r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -116,9 +112,10 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
         log.error("fcgi_init_failed");
         return 1;
     }
+    // No database connection before accepting: with the database down, pushes
+    // are spooled at once; the first request connects.
     PushStore store(store_options(config), log);
-    slot.db_connected.store(store.connect());  // a database that is down now is retried per request
-    Spool spool(config.spool_dir, config.spool_max_bytes);
+    Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
     PushHandler handler(config, validator, store, spool, quarantine, log, unix_now,
                         [&slot](Phase p) { slot.phase.store(static_cast<int>(p)); });
@@ -134,6 +131,7 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
             log.error("fcgi_accept_failed", {{"error", std::strerror(errno)}});
             return 1;
         }
+        StopSignalsHeld held;  // declared before `accepted`: released after the answer is flushed
         AcceptedRequest accepted(req);
         std::string_view uri = param(req, "DOCUMENT_URI");
         if (uri == "/txtpush-ping") {
@@ -141,7 +139,7 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
             continue;
         }
         if (uri == "/txtpush-status") {
-            write_response(req, status_page(config, board, listen_fd));
+            write_response(req, status_page(board, listen_fd));
             continue;
         }
         std::string request_id(param(req, "REQUEST_ID"));

@@ -111,18 +111,29 @@ std::vector<QueuedFile> FileQueue::list(std::string_view suffix) const {
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
         std::string name = entry.path().filename().string();
         if (name.empty() || name[0] == '.' || !name.ends_with(suffix)) continue;
+        // Listed even when its size cannot be read: a queued file that cannot
+        // be read must show up (and be reported) rather than vanish.
         std::error_code size_ec;
         uint64_t bytes = entry.file_size(size_ec);
-        if (!size_ec) out.push_back({name, bytes});
+        out.push_back({name, size_ec ? 0 : bytes});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return out;
 }
 
-uint64_t FileQueue::total_bytes(std::string_view suffix) const {
-    uint64_t total = 0;
-    for (const auto& f : list(suffix)) total += f.bytes;
-    return total;
+Result<bool> FileQueue::move_to(const std::string& name, const FileQueue& other) const {
+    if (::rename(path(name).c_str(), other.path(name).c_str()) != 0) return io_error("cannot move", path(name));
+    if (!sync_dir(other.dir_)) return io_error("cannot sync", other.dir_);
+    if (!sync_dir(dir_)) return io_error("cannot sync", dir_);
+    return true;
+}
+
+void FileQueue::remove_temporary_files() const {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with(".") && name.ends_with(".tmp")) fs::remove(entry.path(), ec);
+    }
 }
 
 }  // namespace txtpush

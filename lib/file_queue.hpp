@@ -35,10 +35,13 @@ public:
 
     Result<std::string> read(const std::string& name) const;
     bool remove(const std::string& name, bool durable) const;
+    // Moves a file into another queue's folder (same file system), durably.
+    Result<bool> move_to(const std::string& name, const FileQueue& other) const;
+    // Removes the temporary files of writers that died mid-write.
+    void remove_temporary_files() const;
 
     // Files with `suffix`, oldest first (temporary files are not listed).
     std::vector<QueuedFile> list(std::string_view suffix) const;
-    uint64_t total_bytes(std::string_view suffix) const;
 
 private:
     std::string path(const std::string& name) const { return dir_ + "/" + name; }

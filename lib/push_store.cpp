@@ -199,7 +199,11 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
 }  // namespace
 
 StoreOptions store_options(const Config& config) {
-    return StoreOptions{config.conninfo, config.names(), config.unknown_sender_name};
+    // A statement still running a second before the request's time is up is
+    // cancelled (57014, transient: the push is spooled) rather than its
+    // worker killed; the spooler gets the same bound.
+    unsigned timeout_ms = config.request_timeout > 1 ? (config.request_timeout - 1) * 1000 : 0;
+    return StoreOptions{config.conninfo, config.names(), config.unknown_sender_name, timeout_ms};
 }
 
 ErrorKind classify_sqlstate(std::string_view sqlstate) {
@@ -223,6 +227,10 @@ std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNam
 class PushStore::Session {
 public:
     Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
+        // "200 means committed" must not depend on the server's default.
+        conn.set_variable("synchronous_commit", "on");
+        if (options.statement_timeout_ms > 0)
+            conn.set_variable("statement_timeout", std::to_string(options.statement_timeout_ms));
         for (const auto& [name, sql] : prepared_statements(options.names)) conn.prepare(name, sql);
     }
     pqxx::connection conn;
@@ -234,12 +242,19 @@ PushStore::~PushStore() = default;
 bool PushStore::connected() const { return session_ && session_->conn.is_open(); }
 
 bool PushStore::connect() {
+    using namespace std::chrono;
+    auto now = steady_clock::now();
+    if (now < next_attempt_) return false;
     try {
         session_ = std::make_unique<Session>(options_);
+        if (backoff_.count() > 0) log_.info("db_reachable");
+        backoff_ = milliseconds(0);
         return true;
     } catch (const std::exception& e) {
         session_.reset();
-        log_.warn("db_connect_failed", {{"error", e.what()}});
+        backoff_ = std::min<milliseconds>(backoff_.count() ? backoff_ * 2 : milliseconds(250), seconds(5));
+        next_attempt_ = now + backoff_;
+        log_.warn("db_connect_failed", {{"error", e.what()}, {"retry_ms", std::to_string(backoff_.count())}});
         return false;
     }
 }

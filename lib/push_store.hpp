@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ struct StoreOptions {
     std::string conninfo;
     DbNames names;
     std::string unknown_sender_name = "Unknown";
+    unsigned statement_timeout_ms = 0;  // per session; 0 keeps the server's
 };
 
 StoreOptions store_options(const Config& config);
@@ -74,6 +76,9 @@ public:
     Result<size_t> reroute_unrouted(int64_t now);
 
     // Connects (or reconnects) now; false when the database does not answer.
+    // After a failure, attempts wait out a backoff (0.25 s doubling to 5 s)
+    // and fail at once meanwhile, so that a database outage costs each push
+    // no connect timeout: it is spooled straight away.
     bool connect();
     bool connected() const;
 
@@ -85,6 +90,8 @@ private:
     const Log& log_;
     std::unique_ptr<Session> session_;
     PhoneNormaliser normalise_;
+    std::chrono::steady_clock::time_point next_attempt_{};
+    std::chrono::milliseconds backoff_{0};
 };
 
 }  // namespace txtpush

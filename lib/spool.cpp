@@ -32,16 +32,58 @@ std::string comment_safe(std::string_view s) {
 
 }  // namespace
 
+Spool::Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage)
+    : files_(std::move(dir)), max_bytes_(max_bytes), usage_(usage ? usage : &own_) {
+    if (!usage) recount();
+}
+
+void Spool::recount() {
+    files_.remove_temporary_files();
+    uint64_t files = 0, bytes = 0;
+    for (const QueuedFile& f : list()) {
+        ++files;
+        bytes += f.bytes;
+    }
+    usage_->files.store(files);
+    usage_->bytes.store(bytes);
+}
+
+void Spool::release(uint64_t bytes) {
+    usage_->files.fetch_sub(1);
+    usage_->bytes.fetch_sub(bytes);
+}
+
 Result<std::string> Spool::put(std::string_view xml, int64_t received, std::string_view request_id) {
     if (auto made = files_.ensure_dir(); !made) return made.error();
-    if (files_.total_bytes(kSuffix) + xml.size() > max_bytes_)
-        return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
     std::string id = files_.next_name(kSuffix);
     std::string content = fmt::format("{}received {}\nrequest_id {}\n\n", kMagic, received, request_id);
     content.append(xml);
+    if (usage_->bytes.fetch_add(content.size()) + content.size() > max_bytes_) {
+        usage_->bytes.fetch_sub(content.size());
+        return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
+    }
     auto written = files_.write(id, content, true);
-    if (!written) return written.error();
+    if (!written) {
+        usage_->bytes.fetch_sub(content.size());
+        return written.error();
+    }
+    usage_->files.fetch_add(1);
     return id;
+}
+
+bool Spool::remove(const QueuedFile& file) {
+    if (!files_.remove(file.name, true)) return false;
+    release(file.bytes);
+    return true;
+}
+
+Result<bool> Spool::set_aside(const QueuedFile& file, std::string_view reason) {
+    FileQueue aside(unstorable_dir());
+    if (auto made = aside.ensure_dir(); !made) return made.error();
+    if (auto noted = aside.write(file.name + ".reason", std::string(reason) + "\n", true); !noted) return noted.error();
+    if (auto moved = files_.move_to(file.name, aside); !moved) return moved.error();
+    release(file.bytes);
+    return true;
 }
 
 Result<SpooledPush> Spool::read(const std::string& id) const {

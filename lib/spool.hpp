@@ -2,6 +2,7 @@
 // durably on local disk and replayed in arrival order once it can.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,24 +20,51 @@ struct SpooledPush {
     std::string xml;
 };
 
+// What a spool holds, kept in memory so that no request lists the folder.
+// Shared by every process that puts into or takes from one spool (txtpushd
+// keeps it in its scoreboard, see fcgi/scoreboard.hpp for who writes it).
+struct SpoolUsage {
+    std::atomic<uint64_t> files{0};
+    std::atomic<uint64_t> bytes{0};
+};
+
 class Spool {
 public:
-    Spool(std::string dir, uint64_t max_bytes) : files_(std::move(dir)), max_bytes_(max_bytes) {}
+    // `usage` is shared with the other processes of one spool; without it the
+    // spool counts its folder itself (the command-line tools).
+    Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage = nullptr);
 
     // Makes the push durable (fsync of file and folder) and returns its id.
-    // 503 when the spool is full or cannot be written.
+    // local_io when the spool is full or cannot be written. Space is reserved
+    // before the write, so concurrent writers never overshoot max_bytes.
     Result<std::string> put(std::string_view xml, int64_t received, std::string_view request_id);
 
     std::vector<QueuedFile> list() const { return files_.list(kSuffix); }
     Result<SpooledPush> read(const std::string& id) const;
     // Called only after the push is committed.
-    bool remove(const std::string& id) const { return files_.remove(id, true); }
+    bool remove(const QueuedFile& file);
+    // A push that can never be stored leaves the spool only whole: moved
+    // (rename, fsync of both folders) to unstorable/, with its reason beside
+    // it in NAME.reason. Never evicted; an operator looks at it.
+    Result<bool> set_aside(const QueuedFile& file, std::string_view reason);
+    std::vector<QueuedFile> unstorable() const { return FileQueue(unstorable_dir()).list(kSuffix); }
+
+    // Counts the folder into the usage and removes the temporary files of
+    // writers that died mid-write. Only while nothing else uses the spool
+    // (the master, before it forks).
+    void recount();
+    uint64_t files() const { return usage_->files.load(); }
+    uint64_t bytes() const { return usage_->bytes.load(); }
     const std::string& dir() const { return files_.dir(); }
 
 private:
     static constexpr std::string_view kSuffix = ".push";
+    std::string unstorable_dir() const { return files_.dir() + "/unstorable"; }
+    void release(uint64_t bytes);
     FileQueue files_;
     uint64_t max_bytes_;
+    SpoolUsage own_;
+    SpoolUsage* usage_;
 };
 
 // Refused pushes kept for the operator, with the reason; bounded in count and

@@ -6,57 +6,70 @@ namespace txtpush {
 
 namespace {
 
-enum class Outcome { stored, database_down, unstorable };
+// What to do with one spooled push, decided from the kind of its error.
+enum class Verdict { stored, wait_for_database, set_aside, keep, gone };
 
-Outcome replay_one(const SpooledPush& item, PushValidator& validator, PushStore& store, Error& why) {
-    auto doc = validator.parse(item.xml);
-    if (!doc) {
-        why = doc.error();
-        return Outcome::unstorable;
+Verdict replay_one(const Spool& spool, const QueuedFile& file, PushValidator& validator, PushStore& store,
+                   Error& why) {
+    auto item = spool.read(file.name);
+    if (!item) {
+        why = item.error();
+        switch (why.kind) {
+            case ErrorKind::not_found: return Verdict::gone;       // replayed meanwhile by another process
+            case ErrorKind::permanent: return Verdict::set_aside;  // not a spool file: never storable
+            default: return Verdict::keep;                         // cannot read it now: try again later
+        }
     }
-    auto stored = store.store(extract_push(**doc), item.received, item.request_id);
-    if (stored) return Outcome::stored;
+    auto doc = validator.parse(item->xml);
+    if (!doc) {  // it passed this schema when it was spooled: the schema changed since
+        why = doc.error();
+        return Verdict::set_aside;
+    }
+    auto stored = store.store(extract_push(**doc), item->received, item->request_id);
+    if (stored) return Verdict::stored;
     why = stored.error();
-    return why.kind == ErrorKind::transient ? Outcome::database_down : Outcome::unstorable;
+    return why.kind == ErrorKind::permanent ? Verdict::set_aside : Verdict::wait_for_database;
 }
 
 }  // namespace
 
-ReplayResult replay_spool(Spool& spool, Quarantine& quarantine, PushValidator& validator, PushStore& store,
-                          const Log& log, size_t max_pushes) {
+ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& store, const Log& log,
+                          const std::function<bool()>& stop) {
     ReplayResult result;
     auto files = spool.list();
     size_t done = 0;
-    for (const auto& file : files) {
-        if (done == max_pushes) break;
-        auto item = spool.read(file.name);
-        if (!item && item.error().kind == ErrorKind::not_found) {  // replayed meanwhile by another process
-            ++done;
-            continue;
-        }
+    for (; done < files.size() && !stop(); ++done) {
+        const QueuedFile& file = files[done];
         Error why;
-        Outcome outcome = Outcome::unstorable;
-        if (item) {
-            outcome = replay_one(*item, validator, store, why);
-        } else {
-            why = item.error();
+        switch (replay_one(spool, file, validator, store, why)) {
+            case Verdict::stored:
+                spool.remove(file);
+                ++result.stored;
+                log.info("spool_replayed", {{"spool_id", file.name}});
+                break;
+            case Verdict::wait_for_database:
+                result.database_down = true;
+                result.remaining = files.size() - done;
+                return result;
+            case Verdict::set_aside:
+                if (auto moved = spool.set_aside(file, why.reason); moved) {
+                    ++result.set_aside;
+                    log.error("spool_unstorable", {{"spool_id", file.name},
+                                                   {"kind", error_kind_name(why.kind)},
+                                                   {"reason", why.reason},
+                                                   {"kept_in", spool.dir() + "/unstorable"}});
+                } else {
+                    ++result.kept;
+                    log.error("spool_set_aside_failed", {{"spool_id", file.name}, {"error", moved.error().reason}});
+                }
+                break;
+            case Verdict::keep:
+                ++result.kept;
+                log.error("spool_read_failed", {{"spool_id", file.name}, {"error", why.reason}});
+                break;
+            case Verdict::gone:
+                break;
         }
-        if (outcome == Outcome::database_down) {
-            result.database_down = true;
-            break;
-        }
-        ++done;
-        if (outcome == Outcome::stored) {
-            spool.remove(file.name);
-            ++result.stored;
-            log.info("spool_replayed", {{"spool_id", file.name}, {"request_id", item->request_id}});
-            continue;
-        }
-        // Kept for the operator rather than retried for ever.
-        quarantine.keep(item ? item->xml : std::string{}, why.reason, "spool", item ? item->request_id : "");
-        spool.remove(file.name);
-        ++result.quarantined;
-        log.error("spool_unstorable", {{"spool_id", file.name}, {"reason", why.reason}});
     }
     result.remaining = files.size() - done;
     return result;

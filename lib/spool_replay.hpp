@@ -1,8 +1,10 @@
-// Replays spooled pushes into the database, oldest first, each deleted only
-// after its transaction committed.
+// Replays spooled pushes into the database, oldest first. A push leaves the
+// spool only when its transaction committed, or, if the database refuses it
+// for good, whole into the spool's unstorable/ folder.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 #include "log.hpp"
 #include "push_store.hpp"
@@ -13,13 +15,15 @@ namespace txtpush {
 
 struct ReplayResult {
     size_t stored = 0;       // pushes committed and removed from the spool
-    size_t quarantined = 0;  // pushes that can never be stored (moved to the quarantine)
-    size_t remaining = 0;    // still in the spool
+    size_t set_aside = 0;    // pushes the database refuses for good, moved to unstorable/
+    size_t kept = 0;         // pushes that could not be read or set aside now: still in the spool
+    size_t remaining = 0;    // not reached in this pass
     bool database_down = false;
 };
 
-// Replays up to `max_pushes`; stops at the first push the database cannot take.
-ReplayResult replay_spool(Spool& spool, Quarantine& quarantine, PushValidator& validator, PushStore& store,
-                          const Log& log, size_t max_pushes);
+// One pass over the spool as listed once at its start: stops at the first
+// push the database cannot take now (transient), or when `stop` says so.
+ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& store, const Log& log,
+                          const std::function<bool()>& stop = [] { return false; });
 
 }  // namespace txtpush

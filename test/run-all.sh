@@ -15,6 +15,10 @@ jobs=$(nproc)
 deploy/install-deps.sh
 
 echo "== build and test"
+# The build folders, where the test stacks keep their config and logs, are
+# private: as in a checkout under /root, nothing nginx's unprivileged workers
+# need may live there (deploy/local-stack.sh keeps the socket in /tmp).
+mkdir -p build build-asan && chmod 0700 build build-asan
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure --timeout 300)

@@ -1,5 +1,6 @@
-// systemd readiness: txtpushd says READY=1 on $NOTIFY_SOCKET only once its
-// workers accept and the database answered, and STOPPING=1 when asked to stop.
+// systemd readiness: txtpushd says READY=1 on $NOTIFY_SOCKET once its
+// workers accept, whether or not the database answers (pushes are then
+// spooled), and STOPPING=1 when asked to stop.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -9,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -96,7 +99,7 @@ private:
 
 }  // namespace
 
-TEST(Readiness, ReadyOnlyWithTheDatabaseThenStoppingAndExitZero) {
+TEST(Readiness, ReadyThenStoppingAndExitZero) {
     NotifySocket notify;
     SecondDaemon daemon(notify.path(), txtpush::test::stack_conninfo());
     EXPECT_EQ(notify.receive(15), "READY=1");
@@ -108,10 +111,15 @@ TEST(Readiness, ReadyOnlyWithTheDatabaseThenStoppingAndExitZero) {
     EXPECT_EQ(code, 0);
 }
 
-TEST(Readiness, NotReadyWhileTheDatabaseIsUnreachable) {
+TEST(Readiness, ReadyAtOnceWhileTheDatabaseIsUnreachable) {
+    // systemd would otherwise kill and restart it in a loop, exactly when the
+    // spool should be taking the pushes.
     NotifySocket notify;
-    SecondDaemon daemon(notify.path(), "host=/nonexistent port=1 dbname=x connect_timeout=1");
-    EXPECT_EQ(notify.receive(3), "");
-    int code = daemon.stop();
-    EXPECT_EQ(code, 0);
+    auto started = std::chrono::steady_clock::now();
+    SecondDaemon daemon(notify.path(), "host=/nonexistent port=1 dbname=x connect_timeout=5");
+    EXPECT_EQ(notify.receive(5), "READY=1");
+    std::cout << "READY=1 after "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+              << " s with the database unreachable\n";
+    EXPECT_EQ(daemon.stop(), 0);
 }

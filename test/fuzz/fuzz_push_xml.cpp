@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view xml(reinterpret_cast<const char*>(data), size);
     auto doc = validator().parse(xml);
     if (!doc) {
-        if (doc.error().kind != ErrorKind::bad_input && doc.error().kind != ErrorKind::too_large) __builtin_trap();
+        if (doc.error().kind != txtpush::ErrorKind::bad_input && doc.error().kind != txtpush::ErrorKind::too_large) __builtin_trap();
         return 0;
     }
     txtpush::Push push = txtpush::extract_push(**doc);

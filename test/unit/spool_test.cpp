@@ -36,8 +36,10 @@ TEST_F(SpoolTest, KeepsPushesInArrivalOrderUntilRemoved) {
     EXPECT_EQ(third->xml, "<Response>2</Response>");
     EXPECT_EQ(third->received, 1002);
     EXPECT_EQ(third->request_id, "req2");
-    EXPECT_TRUE(spool.remove(ids[2]));
+    EXPECT_EQ(spool.files(), 5u);
+    EXPECT_TRUE(spool.remove(listed[2]));
     EXPECT_EQ(spool.list().size(), 4u);
+    EXPECT_EQ(spool.files(), 4u);
     EXPECT_EQ(spool.read(ids[2]).error().kind, ErrorKind::not_found);
 }
 
@@ -68,6 +70,55 @@ TEST_F(SpoolTest, ForeignFilesAreNotSpooledPushes) {
     auto junk = spool.read("junk.push");
     ASSERT_FALSE(junk.ok());
     EXPECT_EQ(junk.error().kind, ErrorKind::permanent);
+}
+
+TEST_F(SpoolTest, UsageIsSharedAndCountedWithoutListing) {
+    SpoolUsage shared;
+    Spool a((dir_ / "spool").string(), 4000, &shared), b((dir_ / "spool").string(), 4000, &shared);
+    ASSERT_TRUE(a.put(std::string(1000, 'x'), 1, "a").ok());
+    ASSERT_TRUE(b.put(std::string(1000, 'x'), 2, "b").ok());
+    EXPECT_EQ(shared.files.load(), 2u);
+    EXPECT_GT(shared.bytes.load(), 2000u);
+    // The cap holds across writers: each reserves before it writes.
+    ASSERT_TRUE(a.put(std::string(1000, 'x'), 3, "c").ok());
+    EXPECT_FALSE(b.put(std::string(1000, 'x'), 4, "d").ok());
+    EXPECT_EQ(shared.files.load(), 3u);
+    auto files = b.list();
+    ASSERT_EQ(files.size(), 3u);
+    EXPECT_TRUE(b.remove(files[0]));
+    EXPECT_EQ(shared.files.load(), 2u);
+}
+
+TEST_F(SpoolTest, RecountFindsTheFilesAndRemovesHalfWrittenOnes) {
+    {
+        Spool spool((dir_ / "spool").string(), 1024 * 1024);
+        ASSERT_TRUE(spool.put("<Response/>", 1, "a").ok());
+    }
+    { std::ofstream(dir_ / "spool" / ".00000000000000000001-1-0.push.tmp") << "half"; }
+    SpoolUsage usage;
+    Spool spool((dir_ / "spool").string(), 1024 * 1024, &usage);
+    EXPECT_EQ(spool.files(), 0u);  // shared usage is the master's to count
+    spool.recount();
+    EXPECT_EQ(spool.files(), 1u);
+    EXPECT_FALSE(fs::exists(dir_ / "spool" / ".00000000000000000001-1-0.push.tmp"));
+}
+
+TEST_F(SpoolTest, AnUnstorablePushIsSetAsideWholeWithItsReason) {
+    Spool spool((dir_ / "spool").string(), 1024 * 1024);
+    ASSERT_TRUE(spool.put("<Response>keep me</Response>", 1, "a").ok());
+    auto file = spool.list().at(0);
+    ASSERT_TRUE(spool.set_aside(file, "database error 23514").ok());
+    EXPECT_TRUE(spool.list().empty());
+    EXPECT_EQ(spool.files(), 0u);
+    ASSERT_EQ(spool.unstorable().size(), 1u);
+    std::ifstream moved(dir_ / "spool" / "unstorable" / file.name);
+    std::string content((std::istreambuf_iterator<char>(moved)), std::istreambuf_iterator<char>());
+    EXPECT_NE(content.find("<Response>keep me</Response>"), std::string::npos);
+    EXPECT_EQ(content.size(), file.bytes);
+    std::ifstream reason(dir_ / "spool" / "unstorable" / (file.name + ".reason"));
+    std::string why;
+    std::getline(reason, why);
+    EXPECT_EQ(why, "database error 23514");
 }
 
 TEST_F(SpoolTest, QuarantineDropsTheOldestPastItsBounds) {

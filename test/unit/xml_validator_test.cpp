@@ -104,6 +104,25 @@ TEST_F(XmlValidatorTest, DeepNestingIsRefusedCheaply) {
     refusal(xml);
 }
 
+TEST_F(XmlValidatorTest, AMegabyteOfAttributesIsRefusedBeforeParsing) {
+    // libxml2 checks duplicate attributes in O(n^2): this took seconds.
+    std::string xml = "<Response><Error";
+    for (int i = 0; xml.size() < 1024 * 1024; ++i) xml += " a" + std::to_string(i) + "='1'";
+    xml += "/></Response>";
+    Error e = refusal(xml);
+    EXPECT_EQ(e.kind, ErrorKind::bad_input);
+    EXPECT_EQ(e.reason, "line 1: an element has more than 64 attributes");
+}
+
+TEST_F(XmlValidatorTest, AttributesWithinTheBoundAndLookalikesInTextAreFine) {
+    std::string attrs;
+    for (int i = 0; i < 64; ++i) attrs += " a" + std::to_string(i) + "=\"x>y=z\"";
+    std::string equals(200, '=');
+    EXPECT_TRUE(parse("<Response><Error" + attrs + "/><!-- " + equals + " --><InboxCounts><![CDATA[<a " + equals +
+                      ">]]></InboxCounts></Response>")
+                    .ok());
+}
+
 TEST_F(XmlValidatorTest, ValidatorIsReusable) {
     for (int i = 0; i < 3; ++i) {
         EXPECT_FALSE(parse("<Response><X/></Response>").ok());
