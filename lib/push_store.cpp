@@ -252,7 +252,7 @@ bool PushStore::connect() {
         return true;
     } catch (const std::exception& e) {
         session_.reset();
-        backoff_ = std::min<milliseconds>(backoff_.count() ? backoff_ * 2 : milliseconds(250), seconds(5));
+        backoff_ = std::min<milliseconds>(backoff_.count() ? backoff_ * 2 : milliseconds(250), seconds(2));
         next_attempt_ = now + backoff_;
         log_.warn("db_connect_failed", {{"error", e.what()}, {"retry_ms", std::to_string(backoff_.count())}});
         return false;

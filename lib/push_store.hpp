@@ -76,7 +76,7 @@ public:
     Result<size_t> reroute_unrouted(int64_t now);
 
     // Connects (or reconnects) now; false when the database does not answer.
-    // After a failure, attempts wait out a backoff (0.25 s doubling to 5 s)
+    // After a failure, attempts wait out a backoff (0.25 s doubling to 2 s)
     // and fail at once meanwhile, so that a database outage costs each push
     // no connect timeout: it is spooled straight away.
     bool connect();

@@ -18,42 +18,15 @@
 #include <fmt/format.h>
 
 #include "e2e_fixture.hpp"
+#include "stack_helpers.hpp"
 
 using namespace txtpush;
 using test::HttpResponse;
+using test::master_pid;
+using test::status_metrics;
+using test::wait_for_log;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-pid_t master_pid() { return std::stoi(read_text(test::stack_dir() + "/txtpushd.pid")); }
-
-std::map<std::string, double> status_metrics() {
-    HttpResponse r = test::http_request(test::stack_http_port(), "GET", "/txtpush-status", "", "");
-    EXPECT_EQ(r.status, 200);
-    std::map<std::string, double> out;
-    std::istringstream lines(r.body);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.empty() || line[0] == '#') continue;
-        size_t space = line.rfind(' ');
-        out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-    }
-    return out;
-}
-
-bool wait_for_log(size_t offset, const std::string& needle, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (test::stack_log(offset).find(needle) != std::string::npos) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-}
 
 bool wait_for_idle_workers(int n, std::chrono::seconds limit) {
     auto until = std::chrono::steady_clock::now() + limit;
@@ -111,38 +84,9 @@ private:
 
 class Pool : public test::E2ETest {
 protected:
-    void SetUp() override {
-        test::E2ETest::SetUp();
-        config_path_ = test::stack_dir() + "/txtpushd.conf";
-        original_config_ = read_text(config_path_);
-    }
-    void TearDown() override {
-        if (read_text(config_path_) != original_config_) {
-            std::ofstream(config_path_) << original_config_;
-            reload();
-        }
-    }
+    void reconfigure(const std::vector<std::array<std::string, 3>>& settings) { config_.set(settings); }
 
-    // The original config with `key = value` set in `section`, then SIGHUP.
-    void reconfigure(const std::vector<std::array<std::string, 3>>& settings) {
-        std::string text = original_config_;
-        for (const auto& [section, key, value] : settings) {
-            std::regex existing("\n" + key + " = [^\n]*");
-            std::string line = "\n" + key + " = " + value;
-            if (std::regex_search(text, existing)) text = std::regex_replace(text, existing, line);
-            else text.replace(text.find("[" + section + "]"), section.size() + 2, "[" + section + "]" + line);
-        }
-        std::ofstream(config_path_) << text;
-        reload();
-    }
-
-    void reload() {
-        size_t at = test::stack_log_size();
-        ASSERT_EQ(::kill(master_pid(), SIGHUP), 0);
-        ASSERT_TRUE(wait_for_log(at, "event=reloaded", std::chrono::seconds(20))) << test::stack_log(at);
-    }
-
-    std::string config_path_, original_config_;
+    test::StackConfig config_;
 };
 
 }  // namespace
@@ -152,12 +96,9 @@ TEST_F(Pool, KilledWorkerIsReplacedAndOnlyItsRequestFails) {
     Load load(3, 100000);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     // A FastCGI worker (not the spooler), as the status page lists them.
-    pid_t victim = 0;
-    std::smatch match;
-    for (const auto& [key, value] : status_metrics())
-        if (std::regex_search(key, match, std::regex("txtpush_child_requests\\{pid=\"(\\d+)\",role=\"worker\"")))
-            victim = std::stoi(match[1]);
-    ASSERT_GT(victim, 0);
+    auto workers = test::child_pids("worker");
+    ASSERT_FALSE(workers.empty());
+    pid_t victim = workers.back();
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto answers = load.stop();
@@ -185,11 +126,11 @@ TEST_F(Pool, ReloadUnderLoadFailsNothingAndAppliesTheNewConfig) {
 
 TEST_F(Pool, BadConfigOnReloadIsRefusedAndTheOldPoolServes) {
     size_t at = test::stack_log_size();
-    std::ofstream(config_path_) << original_config_ << "\n[server]\nworkers = many\n";
+    config_.write(config_.original() + "\n[server]\nworkers = many\n");
     ASSERT_EQ(::kill(master_pid(), SIGHUP), 0);
     ASSERT_TRUE(wait_for_log(at, "event=reload_refused", std::chrono::seconds(10)));
     EXPECT_EQ(push(test::fixture("valid/status-single.xml")).status, 200);
-    std::ofstream(config_path_) << original_config_;
+    config_.restore();
 }
 
 TEST_F(Pool, RequestPastTheTimeoutIsLoggedAndItsWorkerReplaced) {

@@ -76,16 +76,8 @@ protected:
 
     PushStore owner_store() { return PushStore(StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_); }
 
-    void sql(const std::string& statement) {
-        pqxx::work txn(*db_);
-        txn.exec(statement);
-        txn.commit();
-    }
-
-    int64_t count(const std::string& query) {
-        pqxx::work txn(*db_);
-        return txn.exec(query)[0][0].as<int64_t>();
-    }
+    void sql(const std::string& statement) { test::exec_sql(*db_, statement); }
+    int64_t count(const std::string& query) { return test::query_number(*db_, query); }
 
     Log log_{LogLevel::error};
     std::optional<pqxx::connection> db_;

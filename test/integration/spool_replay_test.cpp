@@ -45,15 +45,8 @@ protected:
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    void sql(const std::string& statement) {
-        pqxx::work txn(*db_);
-        txn.exec(statement);
-        txn.commit();
-    }
-    int64_t count(const std::string& query) {
-        pqxx::work txn(*db_);
-        return txn.exec(query)[0][0].as<int64_t>();
-    }
+    void sql(const std::string& statement) { test::exec_sql(*db_, statement); }
+    int64_t count(const std::string& query) { return test::query_number(*db_, query); }
     Spool spool() { return Spool((dir_ / "spool").string(), 64 * 1024 * 1024, &usage_); }
     ReplayResult replay(const std::string& conninfo) {
         Spool s = spool();

@@ -36,6 +36,17 @@ void run_sql_file(std::string_view db, const std::string& path) {
     tx.exec(sql.str());
 }
 
+void exec_sql(pqxx::connection& conn, const std::string& sql) {
+    pqxx::work txn(conn);
+    txn.exec(sql);
+    txn.commit();
+}
+
+int64_t query_number(pqxx::connection& conn, const std::string& query) {
+    pqxx::work txn(conn);
+    return txn.exec(query)[0][0].as<int64_t>();
+}
+
 std::string moodle_schema_path() { return TXTPUSH_MOODLE_SCHEMA; }
 
 std::string moodle_objects_dump(std::string_view db, std::string_view txtpush_schema) {

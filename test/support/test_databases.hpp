@@ -3,6 +3,9 @@
 // database as Moodle creates it (../shared/moodle-db/schema.sql).
 #pragma once
 
+#include <pqxx/pqxx>
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,5 +25,10 @@ std::string moodle_schema_path();
 
 // `pg_dump --schema-only` of `db`, without txtpush's schema: Moodle's objects.
 std::string moodle_objects_dump(std::string_view db, std::string_view txtpush_schema = "txtpush");
+
+// Runs SQL in its own committed transaction.
+void exec_sql(pqxx::connection& conn, const std::string& sql);
+// The first column of the first row of a query, as a number.
+int64_t query_number(pqxx::connection& conn, const std::string& query);
 
 }  // namespace txtpush::test

@@ -1,0 +1,247 @@
+// Acknowledged means stored: pushes with unique tickets flow through nginx
+// while the stack is hurt in turn (database stopped, workers, the spooler and
+// the whole service killed, reloads and stops mid-request, a permission
+// error, statement timeouts, a full spool). Afterwards every push answered
+// 200 or 202 is in the database exactly once.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "e2e_fixture.hpp"
+#include "stack_helpers.hpp"
+
+using namespace txtpush;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int64_t kFirstTicket = 7000000;
+
+// One push: `statuses` status updates from `ticket` on, and with every fifth
+// an inbound SMS with the same ticket.
+std::string push_xml(int64_t ticket, int statuses) {
+    std::string xml = "<Response>";
+    for (int i = 0; i < statuses; ++i)
+        xml += fmt::format("<MessageStatus><Ticket>{}</Ticket><Status>5</Status><StatusMessage>{}</StatusMessage>"
+                           "</MessageStatus>",
+                           ticket + i, std::string(statuses > 1 ? 400 : 10, 'd'));
+    if (ticket % 5 == 0)
+        xml += fmt::format("<InboundMessage><Ticket>{}</Ticket><MessageText>hi</MessageText><Phone>+447700900999</Phone>"
+                           "<Date>1764000000</Date><Destination>88020</Destination>"
+                           "<DestinationAccount>CollegeSMS</DestinationAccount></InboundMessage>",
+                           ticket);
+    return xml + "</Response>";
+}
+
+struct Sent {
+    int64_t ticket;
+    int statuses;
+    int answer;
+};
+
+// What was pushed and answered, from every sending thread.
+class Ledger {
+public:
+    int64_t next(int statuses) { return next_.fetch_add(statuses); }
+    void add(Sent s) {
+        std::lock_guard lock(mutex_);
+        sent_.push_back(s);
+    }
+    std::vector<Sent> all() {
+        std::lock_guard lock(mutex_);
+        return sent_;
+    }
+
+private:
+    std::atomic<int64_t> next_{kFirstTicket};
+    std::mutex mutex_;
+    std::vector<Sent> sent_;
+};
+
+int push_once(Ledger& ledger, int statuses) {
+    int64_t ticket = ledger.next(statuses);
+    int answer = -1;
+    try {
+        answer = test::http_request(test::stack_http_port(), "POST", test::kPushPath,
+                                    test::push_body("gateway", "secret", push_xml(ticket, statuses)))
+                     .status;
+    } catch (const std::exception&) {
+    }
+    ledger.add({ticket, statuses, answer});
+    return answer;
+}
+
+size_t spooled_files() {
+    namespace fs = std::filesystem;
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(test::stack_dir() + "/spool", ec)) n += e.path().extension() == ".push";
+    return n;
+}
+
+bool master_alive() {
+    try {
+        return ::kill(test::master_pid(), 0) == 0;
+    } catch (...) {
+        return false;
+    }
+}
+
+void wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+}
+
+// Whatever happens, the next test finds the stack whole.
+struct StackHealer {
+    ~StackHealer() {
+        try {
+            test::stack_control("pg-start");
+            if (!master_alive()) test::stack_control("txtpushd-start");
+        } catch (...) {
+        }
+    }
+};
+
+class FaultInjection : public test::E2ETest {
+protected:
+    void as_owner(const std::string& sql) {
+        pqxx::connection owner(test::stack_conninfo());
+        pqxx::work txn(owner);
+        txn.exec(sql);
+        txn.commit();
+    }
+};
+
+}  // namespace
+
+TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
+    StackHealer heal;
+    test::StackConfig config;
+    Ledger ledger;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 3; ++t)
+        senders.emplace_back([&] {
+            while (!stop)  // as a gateway would, it does not hammer a service that refuses
+                if (int answer = push_once(ledger, 1); answer != 200 && answer != 202) std::this_thread::sleep_for(20ms);
+        });
+    auto step = [](const char* what) { std::cout << "fault: " << what << std::endl; };
+    std::this_thread::sleep_for(500ms);
+
+    step("PostgreSQL stopped for 1.5 s");
+    test::stack_control("pg-stop");
+    std::this_thread::sleep_for(1500ms);
+    test::stack_control("pg-start");
+    std::this_thread::sleep_for(700ms);
+
+    step("a worker killed");
+    for (pid_t pid : test::child_pids("worker")) {
+        ::kill(pid, SIGKILL);
+        break;
+    }
+    std::this_thread::sleep_for(700ms);
+
+    step("the spooler killed while it drains");
+    test::stack_control("pg-stop");
+    std::this_thread::sleep_for(800ms);
+    test::stack_control("pg-start");
+    for (pid_t pid : test::child_pids("spooler")) ::kill(pid, SIGKILL);
+    std::this_thread::sleep_for(700ms);
+
+    step("SIGHUP twice under load");
+    test::StackConfig::reload();
+    test::StackConfig::reload();
+    std::this_thread::sleep_for(500ms);
+
+    step("the runtime role loses its INSERT right for 1.5 s");
+    as_owner("REVOKE INSERT ON mdl_block_moodletxt_status FROM txtpush_app");
+    std::this_thread::sleep_for(1500ms);
+    as_owner("GRANT INSERT ON mdl_block_moodletxt_status TO txtpush_app");
+    std::this_thread::sleep_for(700ms);
+
+    step("statements time out for 2.5 s (status table locked, statement_timeout 1 s)");
+    config.set({{"server", "request_timeout", "2"}});
+    {
+        pqxx::connection blocker(test::stack_conninfo());
+        pqxx::work lock(blocker);
+        lock.exec("LOCK TABLE mdl_block_moodletxt_status IN ACCESS EXCLUSIVE MODE");
+        std::this_thread::sleep_for(2500ms);
+        lock.abort();
+    }
+    config.restore();
+    std::this_thread::sleep_for(700ms);
+
+    step("SIGTERM mid-request, then started again");
+    pid_t master = test::master_pid();
+    ::kill(master, SIGTERM);
+    wait_until([&] { return ::kill(master, 0) != 0; }, 20s);
+    test::stack_control("txtpushd-start");
+    std::this_thread::sleep_for(700ms);
+
+    step("the whole service killed, then started again");
+    test::stack_control("txtpushd-kill");
+    test::stack_control("txtpushd-start");
+    std::this_thread::sleep_for(700ms);
+
+    step("the spool filled (1 MiB) while PostgreSQL is down");
+    config.set({{"spool", "max_bytes", "1048576"}});
+    test::stack_control("pg-stop");
+    int full = 0;
+    for (int i = 0; i < 400 && full < 3; ++i) full += push_once(ledger, 40) == 503;
+    test::stack_control("pg-start");
+    config.restore();
+    std::this_thread::sleep_for(700ms);
+
+    stop = true;
+    for (auto& t : senders) t.join();
+    EXPECT_GT(full, 0) << "the spool never filled";
+    wait_until([] { return spooled_files() == 0; }, 120s);
+    EXPECT_EQ(spooled_files(), 0u);
+
+    // Rows per ticket, in Moodle's tables.
+    db_.emplace(test::stack_conninfo());
+    std::map<int64_t, int64_t> statuses, inbox;
+    {
+        pqxx::work txn(*db_);
+        for (const auto& row : txn.exec(fmt::format("SELECT ticketnumber, count(*) FROM mdl_block_moodletxt_status "
+                                                    "WHERE ticketnumber >= {} GROUP BY 1", kFirstTicket)))
+            statuses[row[0].as<int64_t>()] = row[1].as<int64_t>();
+        for (const auto& row : txn.exec(fmt::format("SELECT ticket, count(*) FROM mdl_block_moodletxt_inbox "
+                                                    "WHERE ticket >= {} GROUP BY 1", kFirstTicket)))
+            inbox[row[0].as<int64_t>()] = row[1].as<int64_t>();
+    }
+    int64_t acknowledged = 0, stored = 0, lost = 0, duplicated = 0, refused = 0;
+    std::map<int, int> answers;
+    for (const Sent& s : ledger.all()) {
+        ++answers[s.answer];
+        bool acked = s.answer == 200 || s.answer == 202;
+        (acked ? acknowledged : refused) += 1;
+        for (int64_t t = s.ticket; t < s.ticket + s.statuses; ++t) {
+            bool with_inbound = t == s.ticket && t % 5 == 0;  // as push_xml writes them
+            int64_t rows = statuses[t] + (with_inbound ? inbox[t] : 0);
+            int64_t expected = with_inbound ? 2 : 1;
+            if (rows > expected) ++duplicated;
+            if (!acked) continue;
+            if (rows == expected) ++stored;
+            else if (rows < expected) ++lost;
+        }
+    }
+    std::cout << fmt::format("pushes acknowledged={} refused={}; acknowledged items stored={} lost={} duplicated={}\n",
+                             acknowledged, refused, stored, lost, duplicated);
+    for (auto [status, n] : answers) std::cout << fmt::format("  answer {}: {}\n", status, n);
+    EXPECT_GT(acknowledged, 500);
+    EXPECT_EQ(lost, 0);
+    EXPECT_EQ(duplicated, 0);
+}
