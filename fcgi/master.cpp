@@ -157,7 +157,6 @@ void note_exit(Pool& pool, Scoreboard& board, pid_t pid, int status, bool stoppi
     pool.handovers.erase(pid);
     pool.told_to_stop.erase(pid);
     WorkerSlot& ws = board.slots[child.board];
-    if (ws.state.load() == static_cast<int>(SlotState::busy)) board.busy_now.fetch_sub(1);
     ws.state.store(static_cast<int>(SlotState::empty));
     ws.pid.store(0);
 

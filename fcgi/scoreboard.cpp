@@ -21,7 +21,10 @@ void Scoreboard::mark_busy(WorkerSlot& slot, const char* request_id) {
     std::strncpy(slot.request_id, request_id, sizeof(slot.request_id) - 1);
     slot.busy_since_ms.store(steady_ms());
     slot.state.store(static_cast<int>(SlotState::busy));
-    uint64_t busy = busy_now.fetch_add(1) + 1;
+    // Counted from the slots, not kept as a running sum: a worker killed
+    // mid-request cannot leave it wrong.
+    uint64_t busy = 0;
+    for (const WorkerSlot& s : slots) busy += s.state.load() == static_cast<int>(SlotState::busy);
     uint64_t seen = metrics.max_active_workers.load();
     while (busy > seen && !metrics.max_active_workers.compare_exchange_weak(seen, busy)) {
     }
@@ -31,7 +34,6 @@ void Scoreboard::mark_busy(WorkerSlot& slot, const char* request_id) {
 void Scoreboard::mark_idle(WorkerSlot& slot) {
     slot.state.store(static_cast<int>(SlotState::idle));
     slot.requests.fetch_add(1);
-    busy_now.fetch_sub(1);
 }
 
 static std::string_view state_name(SlotState s) {
@@ -46,10 +48,11 @@ static std::string_view state_name(SlotState s) {
 
 PoolGauges Scoreboard::gauges() const {
     PoolGauges g;
-    for (const WorkerSlot& s : slots) {
+    for (size_t i = 0; i < slots.size(); ++i) {
+        const WorkerSlot& s = slots[i];
         if (s.pid.load() == 0) continue;
         auto state = static_cast<SlotState>(s.state.load());
-        g.children.push_back({s.pid.load(), s.is_worker.load() ? "worker" : "spooler", state_name(state),
+        g.children.push_back({i, s.pid.load(), s.is_worker.load() ? "worker" : "spooler", state_name(state),
                               s.requests.load()});
         if (!s.is_worker.load()) continue;
         g.workers_busy += state == SlotState::busy;

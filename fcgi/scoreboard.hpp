@@ -14,7 +14,6 @@
 //                   fork and frees it (empty, pid 0) after reaping the child;
 //                   in between only that child writes state, phase,
 //                   busy_since_ms, requests, db_connected, request_id.
-//   busy_now        workers, in mark_busy/mark_idle.
 //   pool_size, start_time   the master.
 #pragma once
 
@@ -49,7 +48,6 @@ struct Scoreboard {
     Metrics metrics;
     SpoolUsage spool;
     std::array<WorkerSlot, kMaxSlots> slots;
-    std::atomic<uint64_t> busy_now{0};
     std::atomic<uint64_t> pool_size{0};
     std::atomic<uint64_t> start_time{0};
 

@@ -97,8 +97,11 @@ std::string render_prometheus(const Metrics& m, const PoolGauges& g) {
     }
     metric(out, "txtpush_child_requests", "gauge", "Requests each child of the pool has served, with its state.");
     for (const ChildState& c : g.children)
-        out += fmt::format("txtpush_child_requests{{pid=\"{}\",role=\"{}\",state=\"{}\"}} {}\n", c.pid, c.role, c.state,
-                           c.requests);
+        out += fmt::format("txtpush_child_requests{{slot=\"{}\",role=\"{}\",state=\"{}\"}} {}\n", c.slot, c.role,
+                           c.state, c.requests);
+    metric(out, "txtpush_child_pid", "gauge", "The process id of the child in each slot.");
+    for (const ChildState& c : g.children)
+        out += fmt::format("txtpush_child_pid{{slot=\"{}\",role=\"{}\"}} {}\n", c.slot, c.role, c.pid);
     single(out, "txtpush_start_time_seconds", "gauge", "When the master started, Unix seconds.", g.start_time);
     return out;
 }

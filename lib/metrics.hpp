@@ -62,6 +62,7 @@ struct Metrics {
 
 // One child of the pool, as the status page shows it.
 struct ChildState {
+    size_t slot = 0;  // the label: bounded, where pids grow with every recycled child
     int pid = 0;
     std::string_view role;   // worker or spooler
     std::string_view state;  // starting, idle, busy, stopping

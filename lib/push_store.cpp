@@ -229,6 +229,10 @@ public:
     Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
         // "200 means committed" must not depend on the server's default.
         conn.set_variable("synchronous_commit", "on");
+        // Every lookup here goes by key. A plan cached while a table was
+        // small (a new mirror, a fresh ledger) would scan it for ever after:
+        // a push would then cost as much as the table is large.
+        conn.set_variable("enable_seqscan", "off");
         if (options.statement_timeout_ms > 0)
             conn.set_variable("statement_timeout", std::to_string(options.statement_timeout_ms));
         for (const auto& [name, sql] : prepared_statements(options.names)) conn.prepare(name, sql);

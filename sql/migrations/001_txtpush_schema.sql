@@ -122,7 +122,7 @@ INSERT INTO {schema}.phone_directory_state DEFAULT VALUES;
 -- (advisory lock). Costs one pass over user and ab_entry; keys are computed
 -- only for numbers that changed.
 CREATE FUNCTION {schema}.refresh_phone_directory() RETURNS integer
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SET enable_seqscan = on AS $fn$
 DECLARE
     asked timestamptz := statement_timestamp();
     started timestamptz;

@@ -46,9 +46,9 @@ inline std::map<std::string, double> status_metrics() {
 inline std::vector<pid_t> child_pids(const std::string& role) {
     std::vector<pid_t> out;
     std::smatch match;
-    std::regex child("txtpush_child_requests\\{pid=\"(\\d+)\",role=\"" + role + "\"");
+    std::regex child("txtpush_child_pid\\{slot=\"\\d+\",role=\"" + role + "\"\\}");
     for (const auto& [key, value] : status_metrics())
-        if (std::regex_search(key, match, child)) out.push_back(std::stoi(match[1]));
+        if (std::regex_match(key, child)) out.push_back(static_cast<pid_t>(value));
     return out;
 }
 

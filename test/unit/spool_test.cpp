@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
 #include <fstream>
 
 #include "spool.hpp"
@@ -119,6 +123,27 @@ TEST_F(SpoolTest, AnUnstorablePushIsSetAsideWholeWithItsReason) {
     std::string why;
     std::getline(reason, why);
     EXPECT_EQ(why, "database error 23514");
+}
+
+TEST_F(SpoolTest, APutCostsTheSameWithFiftyThousandFilesWaiting) {
+    auto time_puts = [](Spool& spool, int n) {
+        auto started = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; ++i) EXPECT_TRUE(spool.put("<Response/>", 1, "r").ok());
+        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count() / n;
+    };
+    SpoolUsage empty_usage, full_usage;
+    Spool empty((dir_ / "empty").string(), 1ull << 32, &empty_usage);
+    double empty_us = time_puts(empty, 200);
+    fs::create_directories(dir_ / "full");
+    for (int i = 0; i < 50000; ++i)
+        std::ofstream(dir_ / "full" / fmt::format("{:020d}-1-{}.push", i, i)) << "txtpush-spool 1\n\n<Response/>";
+    Spool full((dir_ / "full").string(), 1ull << 32, &full_usage);
+    full.recount();  // once, as the master does at start
+    EXPECT_EQ(full.files(), 50000u);
+    double full_us = time_puts(full, 200);
+    EXPECT_EQ(full.files(), 50200u);
+    std::cout << fmt::format("spool put: {:.0f} us with an empty spool, {:.0f} us with 50,000 files waiting\n",
+                             empty_us, full_us);
 }
 
 TEST_F(SpoolTest, QuarantineDropsTheOldestPastItsBounds) {
