@@ -2,6 +2,7 @@
 // service killed with SIGKILL while pushes wait in the spool.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -119,4 +120,39 @@ TEST_F(Durability, StartedWithTheDatabaseDownItSpoolsAndStoresLater) {
     test::stack_control("pg-start");
     ASSERT_TRUE(wait_for_empty_spool(std::chrono::seconds(60)));
     EXPECT_EQ(stored_once(accepted), 5);
+}
+
+TEST_F(Durability, SpoolerAndLiveWorkersStoringTheSameKeysInOppositeOrders) {
+    StackRestorer restore;
+    auto batch = [](int first, bool descending) {
+        std::string xml = "<Response>";
+        for (int i = 0; i < 30; ++i) {
+            int ticket = descending ? first + 29 - i : first + i;
+            xml += fmt::format("<MessageStatus><Ticket>{}</Ticket><Status>1</Status><StatusMessage>x</StatusMessage>"
+                               "</MessageStatus>", ticket);
+        }
+        return xml + "</Response>";
+    };
+    constexpr int kPushes = 20;
+    test::stack_control("pg-stop");
+    for (int p = 0; p < kPushes; ++p) ASSERT_EQ(push(batch(40000 + p * 30, false)).status, 202);
+    test::stack_control("pg-start");
+    // The spooler replays ascending while live workers store the same keys descending.
+    std::vector<std::thread> live;
+    std::atomic<int> bad{0};
+    for (int t = 0; t < 2; ++t)
+        live.emplace_back([&, t] {
+            for (int p = t; p < kPushes; p += 2) {
+                HttpResponse r = push(batch(40000 + p * 30, true));
+                if (r.status != 200 && r.status != 202) ++bad;
+            }
+        });
+    for (auto& t : live) t.join();
+    EXPECT_EQ(bad.load(), 0) << "no overlapping push may fail";
+    ASSERT_TRUE(wait_for_empty_spool(std::chrono::seconds(60)));
+    db_.emplace(test::stack_conninfo());
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber BETWEEN 40000 AND 40599"),
+              kPushes * 30);
+    EXPECT_EQ(count("SELECT count(DISTINCT ticketnumber) FROM mdl_block_moodletxt_status "
+                    "WHERE ticketnumber BETWEEN 40000 AND 40599"), kPushes * 30);
 }

@@ -303,3 +303,12 @@ TEST_F(DropIn, AMirrorMadeByTxtpush01GetsMoodlesIndexes) {
     push.statuses = {{5010, 5, "Delivered", ""}};
     EXPECT_EQ(store(s, push).statuses_new, 1u);
 }
+
+TEST_F(DropIn, AStandaloneMirrorHasExactlyTheShapeMoodleCreates) {
+    test::recreate_database("it_mirror_shape");
+    pqxx::connection empty(test::conninfo_of("it_mirror_shape"));
+    auto taken = migrate(empty, kNames, log_);
+    ASSERT_TRUE(taken.ok()) << taken.error().reason;
+    // before_ is Moodle's own schema.sql, dumped the same way.
+    EXPECT_EQ(test::moodle_objects_dump("it_mirror_shape"), before_);
+}
