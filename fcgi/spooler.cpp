@@ -17,6 +17,7 @@ namespace {
 
 constexpr auto kIdlePoll = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
+constexpr auto kInboxCatchUp = std::chrono::seconds(5);
 
 // Sleeps in short steps so SIGTERM is honoured promptly.
 void pause_for(std::chrono::milliseconds total) {
@@ -34,7 +35,14 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
     auto backoff = std::chrono::milliseconds(500);
     slot.state.store(static_cast<int>(SlotState::idle));
 
+    auto next_catch_up = std::chrono::steady_clock::now();
     while (!stop_requested()) {
+        if (std::chrono::steady_clock::now() >= next_catch_up) {
+            // Keeps the inbox watermark close, so a push reads few rows above it.
+            if (auto caught = store.catch_up_inbox(); caught && *caught > 0)
+                log.info("inbox_caught_up", {{"rows_new_to_ledger", std::to_string(*caught)}});
+            next_catch_up = std::chrono::steady_clock::now() + kInboxCatchUp;
+        }
         if (spool.files() == 0) {  // the usage counters, not the folder: no listing while idle
             pause_for(kIdlePoll);
             continue;

@@ -27,18 +27,22 @@ struct Statement {
 };
 
 const Statement kStatements[] = {
-    // Settings, and whether the phone directory is due for a refresh: before
-    // every lookup while it holds under 10,000 numbers (a refresh then costs
-    // a few ms, and lookups are exact), else when it is older than 100 times
-    // what the last refresh took, and at least 1 s (at most 1% of the time
-    // goes to refreshing; at 100,000 users that is a few seconds).
+    // Settings; whether the phone directory is due for a refresh: while it
+    // holds under 10,000 numbers, when any number changed (one pass over
+    // them, no writes: lookups are then exact), else when it is older than
+    // 100 times what the last refresh took, and at least 1 s (at most 1% of
+    // the time goes to refreshing; a few seconds at 100,000 users); and the
+    // inbox watermark.
     {"settings", R"(
 SELECT name, value FROM {prefix}config_plugins
 WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
 UNION ALL
 SELECT 'txtpush.directory_stale',
-       (entries < 10000 OR now() - refreshed_at > greatest(cost * 100, interval '1 s'))::text
-FROM {schema}.phone_directory_state)"},
+       (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
+             ELSE now() - refreshed_at > greatest(cost * 100, interval '1 s') END)::text
+FROM {schema}.phone_directory_state
+UNION ALL
+SELECT 'txtpush.inbox_watermark', watermark::text FROM {schema}.inbox_watch)"},
     {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
     // Status updates: the ledger first, in key order; only keys new to it and
     // absent from Moodle's table (history, the plugin's own polling) become
@@ -88,9 +92,18 @@ WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
 ORDER BY e.id)"},
     // Inbox rows and their sender links in one statement, gated by the
     // ledger like the statuses: a link is written only with a new inbox row.
+    // Moodle's inbox has no index on ticket, so rows the plugin wrote itself
+    // are found among those above $4 (this worker's watermark, read by the
+    // primary key) and recorded in the ledger on the way.
     {"inbox_upsert", R"(
-WITH r AS (
-    SELECT r.*, EXISTS (SELECT 1 FROM {prefix}block_moodletxt_inbox i WHERE i.userid = r.userid AND i.ticket = r.ticket) AS present
+WITH recent AS MATERIALIZED (
+    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox WHERE id > $4
+), caught AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM recent ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+), r AS (
+    SELECT r.*, EXISTS (SELECT 1 FROM recent x WHERE x.userid = r.userid AND x.ticket = r.ticket) AS present
     FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
         source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
         account text)
@@ -115,7 +128,24 @@ WITH r AS (
     INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
     SELECT contact, inboxid FROM new_rows WHERE contact IS NOT NULL
 )
-SELECT count(*) FROM ins)"},
+SELECT (SELECT count(*) FROM ins), (SELECT coalesce(max(id), $4) FROM recent))"},
+    // The spooler's periodic catch-up: rows up to what the last one saw are
+    // final (the watermark); what this one sees is pending for the next.
+    {"inbox_catch_up", R"(
+WITH w AS (
+    SELECT watermark, pending FROM {schema}.inbox_watch FOR UPDATE
+), recent AS MATERIALIZED (
+    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox
+    WHERE id > (SELECT watermark FROM w)
+), caught AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM recent ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+UPDATE {schema}.inbox_watch
+SET watermark = (SELECT pending FROM w), pending = greatest((SELECT pending FROM w), (SELECT coalesce(max(id), 0) FROM recent))
+RETURNING (SELECT count(*) FROM caught))"},
     {"unrouted_upsert", R"(
 INSERT INTO {schema}.unrouted
     (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, request_id)
@@ -268,6 +298,7 @@ namespace {
 struct SettingsRead {
     RoutingSettings settings;
     bool directory_stale = false;
+    int64_t inbox_watermark = 0;
 };
 
 SettingsRead read_settings(pqxx::transaction_base& tx, const std::string& unknown_name) {
@@ -280,6 +311,7 @@ SettingsRead read_settings(pqxx::transaction_base& tx, const std::string& unknow
         else if (name == "Default_International_Prefix") s.phone.international_prefix = value;
         else if (name == "National_Prefix") s.phone.national_prefix = value;
         else if (name == "txtpush.directory_stale") out.directory_stale = value == "true";
+        else if (name == "txtpush.inbox_watermark") out.inbox_watermark = std::stoll(value);
     }
     return out;
 }
@@ -422,8 +454,16 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
         JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
-        if (!inbox.empty())
-            report.inbox_rows_new = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
+        if (!inbox.empty()) {
+            // Rows up to the shared watermark are in the ledger; above it, this
+            // worker reads again from where it read two pushes ago, so a row
+            // that was still committing then is not missed.
+            int64_t from = std::max(read.inbox_watermark, inbox_read_before_last_);
+            auto row = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now, from)[0];
+            report.inbox_rows_new = row[0].as<size_t>();
+            inbox_read_before_last_ = inbox_read_last_;
+            inbox_read_last_ = row[1].as<int64_t>();
+        }
         JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
         report.unrouted = routed.unrouted.size();
         if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str(), request_id);
@@ -432,6 +472,17 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     txn.commit();
     report.truncated_values = flags.truncated();
     return report;
+}
+
+Result<size_t> PushStore::catch_up_inbox() {
+    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+    try {
+        pqxx::nontransaction tx(session_->conn);
+        return tx.exec_prepared("inbox_catch_up")[0][0].as<size_t>();
+    } catch (const std::exception& e) {
+        session_.reset();
+        return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));
+    }
 }
 
 Result<size_t> PushStore::reroute_unrouted(int64_t now) {

@@ -75,6 +75,11 @@ public:
     // an inbox are marked routed = 1. Returns how many were routed.
     Result<size_t> reroute_unrouted(int64_t now);
 
+    // Records in the ledger the inbox rows the plugin wrote itself since the
+    // last catch-up, and moves the shared watermark (the spooler, every few
+    // seconds). Returns how many rows were new to the ledger.
+    Result<size_t> catch_up_inbox();
+
     // Connects (or reconnects) now; false when the database does not answer.
     // After a failure, attempts wait out a backoff (0.25 s doubling to 2 s)
     // and fail at once meanwhile, so that a database outage costs each push
@@ -92,6 +97,8 @@ private:
     PhoneNormaliser normalise_;
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
+    int64_t inbox_read_last_ = 0;         // the highest inbox id the last push read
+    int64_t inbox_read_before_last_ = 0;  // ... and the push before it
 };
 
 }  // namespace txtpush

@@ -43,6 +43,21 @@ INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxi
 SELECT ticket, userid, to_timestamp(min(timereceived)), 'history', min(id)
 FROM {prefix}block_moodletxt_inbox GROUP BY ticket, userid;
 
+-- Rows of Moodle's inbox with id <= watermark are all known to the ledger:
+-- those txtpush wrote, and those the plugin wrote (its inbound pull), added
+-- with origin 'moodle' by a catch-up (the spooler's, every few seconds, and
+-- each worker's before its inbox rows). Moodle's inbox has no index on
+-- ticket, so rows above the watermark are the only ones a push looks at.
+-- pending is what the last catch-up saw: it becomes the watermark at the
+-- next one, so a row still committing when it was read is read again.
+CREATE TABLE {schema}.inbox_watch (
+    one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+    watermark BIGINT NOT NULL,
+    pending BIGINT NOT NULL
+);
+INSERT INTO {schema}.inbox_watch (watermark, pending)
+SELECT coalesce(max(id), 0), coalesce(max(id), 0) FROM {prefix}block_moodletxt_inbox;
+
 -- Inbound SMS that had nowhere to go (unknown or disabled account, missing
 -- default user), kept for an operator to re-route (`txtpushd reroute`).
 CREATE TABLE {schema}.unrouted (
@@ -112,9 +127,19 @@ CREATE TABLE {schema}.phone_directory_state (
     one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
     refreshed_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
     cost INTERVAL NOT NULL DEFAULT '0',      -- how long the last refresh took
-    entries INTEGER NOT NULL DEFAULT 0       -- numbers in the directory after it
+    entries INTEGER NOT NULL DEFAULT 0,      -- numbers in the directory after it
+    fingerprint NUMERIC                      -- directory_fingerprint() when it was read
 );
 INSERT INTO {schema}.phone_directory_state DEFAULT VALUES;
+
+-- A checksum of every number the directory is built from: while the
+-- directory is small, a push compares it (one cheap pass, no writes) and
+-- refreshes only when a number changed.
+CREATE FUNCTION {schema}.directory_fingerprint() RETURNS numeric
+LANGUAGE sql STABLE SET enable_seqscan = on AS $fn$
+    SELECT coalesce((SELECT sum(hashtextextended(phone1 || '/' || phone2, id)) FROM {prefix}user WHERE deleted = 0), 0)
+         + coalesce((SELECT sum(hashtextextended(phoneno, id)) FROM {prefix}block_moodletxt_ab_entry), 0)
+$fn$;
 
 -- Brings the directory up to date with Moodle's tables; returns the number
 -- of entries added or removed, or -1 when a refresh that started after the
@@ -126,6 +151,7 @@ LANGUAGE plpgsql SET enable_seqscan = on AS $fn$
 DECLARE
     asked timestamptz := statement_timestamp();
     started timestamptz;
+    fp numeric;
     removed integer;
     added integer;
 BEGIN
@@ -139,6 +165,8 @@ BEGIN
         TRUNCATE txtpush_directory_now;
     END IF;
     started := clock_timestamp();
+    -- Read before the numbers: a change in between only causes one more refresh.
+    fp := {schema}.directory_fingerprint();
     INSERT INTO txtpush_directory_now
         SELECT 'phone1', id, phone1 FROM {prefix}user WHERE deleted = 0 AND phone1 <> ''
         UNION ALL SELECT 'phone2', id, phone2 FROM {prefix}user WHERE deleted = 0 AND phone2 <> ''
@@ -152,7 +180,7 @@ BEGIN
     GET DIAGNOSTICS added = ROW_COUNT;
     UPDATE {schema}.phone_directory_state
     SET refreshed_at = started, cost = clock_timestamp() - started,
-        entries = (SELECT count(*) FROM txtpush_directory_now);
+        entries = (SELECT count(*) FROM txtpush_directory_now), fingerprint = fp;
     RETURN removed + added;
 END
 $fn$;

@@ -50,7 +50,8 @@ sleep 0.3
 nginx -c "$dir/noop-nginx.conf" -p "$dir"
 
 # --- pgbench scripts: txtpushd's own statements, parameters as SQL expressions
-statement() { "$build/txtpushd" sql -c "$dir/txtpushd.conf" | awk -v n="-- $1" '$0 == n {on = 1; next} on && /^$/ {exit} on'; }  # ends with ;
+"$build/txtpushd" sql -c "$dir/txtpushd.conf" > "$dir/statements.sql"
+statement() { awk -v n="-- $1" '$0 == n {on = 1; next} on && /^$/ {exit} on' "$dir/statements.sql"; }  # ends with ;
 # $1 the rows; the request id ($2) and arrival time ($3) are fixed here.
 with_param() {
     local sql; sql=$(statement "$1"); sql=${sql//"$2"/$3}; sql=${sql//'$2'/"'bench'"}
@@ -75,7 +76,8 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
         sql=$(statement "$s"); sql=${sql//'$1::jsonb'/"$phones::jsonb"}; sql=${sql//'$2'/"'+44'"}; sql=${sql//'$3'/"'0'"}
         printf '%s\n' "${sql//'$4'/"'phone2'"}"
     done
-    with_param inbox_upsert '$1::jsonb' "$inbox_json::jsonb"
+    sql=$(with_param inbox_upsert '$1::jsonb' "$inbox_json::jsonb")
+    printf '%s\n' "${sql//'$4'/"(SELECT coalesce(max(id), 0) - 200 FROM mdl_block_moodletxt_inbox)"}"
     echo 'COMMIT;'
 } > "$dir/pgbench-mixed50.sql"
 
@@ -134,7 +136,8 @@ run_pgbench() {  # shape concurrency
     before=$(cpu_snapshot)
     # As many connections as txtpushd uses at this concurrency: one per busy worker.
     local conns=$(( c < workers ? c : workers ))
-    log=$(cd "$dir" && "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
+    # With the session settings txtpushd uses (lib/push_store.cpp, Session).
+    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
         -l --log-prefix=pgbench_log -f "$dir/pgbench-$shape.sql" txtpush 2>&1)
     after=$(cpu_snapshot)
     local tps p50 p99

@@ -312,3 +312,22 @@ TEST_F(DropIn, AStandaloneMirrorHasExactlyTheShapeMoodleCreates) {
     // before_ is Moodle's own schema.sql, dumped the same way.
     EXPECT_EQ(test::moodle_objects_dump("it_mirror_shape"), before_);
 }
+
+TEST_F(DropIn, ThePluginsOwnInboxRowsAreCaughtUpIntoTheLedger) {
+    migrate_as_owner();
+    sql("INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, timereceived, hasbeenread) "
+        "VALUES (100, 7020, 'polled', '+447700900201', 1700000000, 0)");
+    PushStore spooler = owner_store();
+    ASSERT_TRUE(spooler.catch_up_inbox().ok());  // sees it: pending
+    auto second = spooler.catch_up_inbox();      // and makes it final
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.inbound_ledger WHERE ticket = 7020 AND origin = 'moodle'"), 1);
+    EXPECT_GE(count("SELECT watermark FROM txtpush.inbox_watch"),
+              count("SELECT max(id) FROM mdl_block_moodletxt_inbox WHERE ticket = 7020"));
+    // A worker that starts now reads only above the watermark: the ledger knows the row.
+    PushStore worker = owner_store();
+    Push push;
+    push.inbound = {sms(7020)};
+    EXPECT_EQ(store(worker, push).inbox_rows_new, 0u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7020"), 1);
+}
