@@ -263,6 +263,9 @@ public:
         // small (a new mirror, a fresh ledger) would scan it for ever after:
         // a push would then cost as much as the table is large.
         conn.set_variable("enable_seqscan", "off");
+        // That inflates the cost of any scan left, which would otherwise
+        // trigger JIT compilation (100+ ms) for a statement of a millisecond.
+        conn.set_variable("jit", "off");
         if (options.statement_timeout_ms > 0)
             conn.set_variable("statement_timeout", std::to_string(options.statement_timeout_ms));
         for (const auto& [name, sql] : prepared_statements(options.names)) conn.prepare(name, sql);

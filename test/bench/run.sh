@@ -137,7 +137,7 @@ run_pgbench() {  # shape concurrency
     # As many connections as txtpushd uses at this concurrency: one per busy worker.
     local conns=$(( c < workers ? c : workers ))
     # With the session settings txtpushd uses (lib/push_store.cpp, Session).
-    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
+    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c jit=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
         -l --log-prefix=pgbench_log -f "$dir/pgbench-$shape.sql" txtpush 2>&1)
     after=$(cpu_snapshot)
     local tps p50 p99
