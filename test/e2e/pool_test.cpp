@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -190,4 +193,96 @@ TEST_F(Pool, StopUnderLoadLetsRequestsInFlightComplete) {
     test::stack_control("txtpushd-start");
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber >= 500000"), 2);
     EXPECT_EQ(push(status_push(500010)).status, 200);
+}
+
+namespace {
+
+// A FastCGI client that talks to txtpushd's socket directly (nginx would
+// buffer the body), so a test can pause in the middle of a request's body.
+class FcgiClient {
+public:
+    explicit FcgiClient(const std::string& path) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+            throw std::runtime_error("cannot connect to " + path);
+        timeval timeout{20, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    }
+    ~FcgiClient() { ::close(fd_); }
+
+    void begin(const std::map<std::string, std::string>& params) {
+        record(1, std::string("\0\1\0\0\0\0\0\0", 8));  // BEGIN_REQUEST: responder, no keep-alive
+        std::string p;
+        for (const auto& [name, value] : params) {
+            p += static_cast<char>(name.size());
+            p += static_cast<char>(value.size());
+            p += name + value;
+        }
+        record(4, p);
+        record(4, "");
+    }
+    void body(std::string_view data) { record(5, std::string(data)); }
+    void end_body() { record(5, ""); }
+
+    // The response's stdout, up to END_REQUEST.
+    std::string response() {
+        std::string out;
+        for (;;) {
+            unsigned char head[8];
+            if (!read_exactly(head, 8)) return out;
+            size_t length = head[4] << 8 | head[5], padding = head[6];
+            std::string content(length + padding, '\0');
+            if (!read_exactly(content.data(), content.size())) return out;
+            if (head[1] == 6) out += content.substr(0, length);
+            if (head[1] == 3) return out;
+        }
+    }
+
+private:
+    void record(int type, const std::string& content) {
+        std::string r{1, static_cast<char>(type), 0, 1, static_cast<char>(content.size() >> 8),
+                      static_cast<char>(content.size() & 0xff), 0, 0};
+        r += content;
+        ::send(fd_, r.data(), r.size(), MSG_NOSIGNAL);
+    }
+    bool read_exactly(void* buf, size_t n) {
+        for (size_t got = 0; got < n;) {
+            ssize_t k = ::recv(fd_, static_cast<char*>(buf) + got, n - got, 0);
+            if (k <= 0) return false;
+            got += static_cast<size_t>(k);
+        }
+        return true;
+    }
+    int fd_ = -1;
+};
+
+}  // namespace
+
+TEST_F(Pool, AStopSignalDuringABodyReadDoesNotChangeTheAnswer) {
+    // libfcgi does not retry a read cut by EINTR: a SIGTERM arriving while a
+    // worker reads a body used to turn a valid push into a 400.
+    std::string socket = test::read_text(test::stack_dir() + "/rundir");
+    socket = socket.substr(0, socket.find('\n')) + "/txtpushd.sock";
+    auto workers = test::child_pids("worker");
+    ASSERT_FALSE(workers.empty());
+    std::string body = test::push_body("gateway", "secret", status_push(600001));
+    FcgiClient client(socket);
+    client.begin({{"REQUEST_METHOD", "POST"},
+                  {"CONTENT_TYPE", "application/x-www-form-urlencoded"},
+                  {"CONTENT_LENGTH", std::to_string(body.size())},
+                  {"DOCUMENT_URI", test::kPushPath},
+                  {"REQUEST_ID", "signal-mid-body"}});
+    client.body(body.substr(0, body.size() / 2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a worker now waits for the rest
+    for (pid_t pid : workers) ::kill(pid, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    client.body(body.substr(body.size() / 2));
+    client.end_body();
+    std::string answer = client.response();
+    EXPECT_EQ(answer.rfind("Status: 200", 0), 0u) << answer;
+    EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 600001"), 1);
 }
