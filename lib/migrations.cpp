@@ -36,7 +36,7 @@ constexpr std::string_view kLegacyIndexes[] = {
 // txtpush's own tables; uninstall refuses a schema holding anything else.
 const std::set<std::string> kOwnTables = {"schema_version",  "status_ledger",         "inbound_ledger", "unrouted",
                                           "flags",           "phone_directory",       "phone_directory_state",
-                                          "inbox_watch"};
+                                          "inbox_watch",     "phone_directory_buckets"};
 
 struct MoodleTable {
     std::string name;                  // without prefix
@@ -246,11 +246,11 @@ std::string grants_sql(const DbNames& n, std::string_view role) {
         "GRANT SELECT ON {1}.schema_version TO {0};\n"
         "GRANT SELECT, INSERT ON {1}.status_ledger, {1}.inbound_ledger, {1}.flags TO {0};\n"
         "GRANT SELECT, INSERT, UPDATE ON {1}.unrouted TO {0};\n"
-        "GRANT SELECT, INSERT, DELETE ON {1}.phone_directory TO {0};\n"
+        "GRANT SELECT, INSERT, DELETE ON {1}.phone_directory, {1}.phone_directory_buckets TO {0};\n"
         "GRANT SELECT, UPDATE ON {1}.phone_directory_state, {1}.inbox_watch TO {0};\n"
         "GRANT USAGE ON SEQUENCE {1}.unrouted_id_seq, {1}.flags_id_seq TO {0};\n"
         "GRANT EXECUTE ON FUNCTION {1}.phone(text, text, text), {1}.phone_key(text), "
-        "{1}.directory_fingerprint(), {1}.refresh_phone_directory() TO {0};\n",
+        "{1}.directory_fingerprint(), {1}.directory_buckets(), {1}.refresh_phone_directory() TO {0};\n",
         r, n.schema, read, p, sequences);
 }
 

@@ -113,7 +113,8 @@ $fn$;
 -- Moodle's user table and needs no index on it. It only narrows the search:
 -- candidates are then read from Moodle's live rows and compared exactly, so a
 -- stale entry can hide a number added since the last refresh, never give a
--- wrong name. See refresh_phone_directory for how fresh it is kept.
+-- wrong name. See refresh_phone_directory, and the settings statement in
+-- lib/push_store.cpp, for how fresh it is kept.
 CREATE TABLE {schema}.phone_directory (
     kind VARCHAR(7) NOT NULL,                -- 'phone1', 'phone2' (user columns) or 'contact'
     id BIGINT NOT NULL,                      -- mdl_user.id or block_moodletxt_ab_entry.id
@@ -141,11 +142,30 @@ LANGUAGE sql STABLE SET enable_seqscan = on AS $fn$
          + coalesce((SELECT sum(hashtextextended(phoneno, id)) FROM {prefix}block_moodletxt_ab_entry), 0)
 $fn$;
 
--- Brings the directory up to date with Moodle's tables; returns the number
--- of entries added or removed, or -1 when a refresh that started after the
--- caller's statement already did the work. Refreshes run one at a time
--- (advisory lock). Costs one pass over user and ab_entry; keys are computed
--- only for numbers that changed.
+-- Checksums of the numbers per kind ('user', 'contact') and bucket of 1024
+-- ids, as the directory was last built from them: a refresh rebuilds only
+-- the buckets whose checksum changed.
+CREATE TABLE {schema}.phone_directory_buckets (
+    kind VARCHAR(7) NOT NULL,
+    bucket BIGINT NOT NULL,                  -- id / 1024
+    checksum NUMERIC NOT NULL,
+    PRIMARY KEY (kind, bucket)
+);
+
+CREATE FUNCTION {schema}.directory_buckets() RETURNS TABLE (kind text, bucket bigint, checksum numeric)
+LANGUAGE sql STABLE SET enable_seqscan = on AS $fn$
+    SELECT 'user', id / 1024, sum(hashtextextended(phone1 || '/' || phone2, id))
+    FROM {prefix}user WHERE deleted = 0 AND (phone1 <> '' OR phone2 <> '') GROUP BY id / 1024
+    UNION ALL
+    SELECT 'contact', id / 1024, sum(hashtextextended(phoneno, id))
+    FROM {prefix}block_moodletxt_ab_entry WHERE phoneno <> '' GROUP BY id / 1024
+$fn$;
+
+-- Brings the directory up to date with Moodle's tables: one pass computing
+-- the bucket checksums, then the changed buckets rebuilt from Moodle's rows
+-- by primary key. Returns the number of entries added or removed, or -1 when
+-- a refresh that started after the caller's statement already did the work.
+-- One refresh at a time (advisory lock).
 CREATE FUNCTION {schema}.refresh_phone_directory() RETURNS integer
 LANGUAGE plpgsql SET enable_seqscan = on AS $fn$
 DECLARE
@@ -159,28 +179,49 @@ BEGIN
     IF (SELECT refreshed_at FROM {schema}.phone_directory_state) >= asked THEN
         RETURN -1;
     END IF;
-    IF to_regclass('pg_temp.txtpush_directory_now') IS NULL THEN
-        CREATE TEMP TABLE txtpush_directory_now (kind text, id bigint, raw text) ON COMMIT DELETE ROWS;
+    IF to_regclass('pg_temp.txtpush_changed_buckets') IS NULL THEN
+        CREATE TEMP TABLE txtpush_changed_buckets (kind text, bucket bigint, checksum numeric) ON COMMIT DELETE ROWS;
     ELSE
-        TRUNCATE txtpush_directory_now;
+        TRUNCATE txtpush_changed_buckets;
     END IF;
     started := clock_timestamp();
     -- Read before the numbers: a change in between only causes one more refresh.
     fp := {schema}.directory_fingerprint();
-    INSERT INTO txtpush_directory_now
-        SELECT 'phone1', id, phone1 FROM {prefix}user WHERE deleted = 0 AND phone1 <> ''
-        UNION ALL SELECT 'phone2', id, phone2 FROM {prefix}user WHERE deleted = 0 AND phone2 <> ''
-        UNION ALL SELECT 'contact', id, phoneno FROM {prefix}block_moodletxt_ab_entry WHERE phoneno <> '';
+    INSERT INTO txtpush_changed_buckets
+    SELECT coalesce(c.kind, b.kind), coalesce(c.bucket, b.bucket), c.checksum
+    FROM {schema}.directory_buckets() c
+    FULL JOIN {schema}.phone_directory_buckets b ON b.kind = c.kind AND b.bucket = c.bucket
+    WHERE c.checksum IS DISTINCT FROM b.checksum;
+    ANALYZE txtpush_changed_buckets;
     DELETE FROM {schema}.phone_directory d
-    WHERE NOT EXISTS (SELECT 1 FROM txtpush_directory_now n WHERE n.kind = d.kind AND n.id = d.id AND n.raw = d.raw);
+    USING txtpush_changed_buckets x
+    WHERE d.kind = ANY (CASE x.kind WHEN 'user' THEN ARRAY['phone1', 'phone2'] ELSE ARRAY['contact'] END)
+      AND d.id >= x.bucket * 1024 AND d.id < (x.bucket + 1) * 1024;
     GET DIAGNOSTICS removed = ROW_COUNT;
     INSERT INTO {schema}.phone_directory (kind, id, raw, key)
-    SELECT n.kind, n.id, n.raw, {schema}.phone_key(n.raw) FROM txtpush_directory_now n
-    WHERE NOT EXISTS (SELECT 1 FROM {schema}.phone_directory d WHERE d.kind = n.kind AND d.id = n.id AND d.raw = n.raw);
+    SELECT n.kind, n.id, n.raw, {schema}.phone_key(n.raw)
+    FROM (
+        SELECT 'phone1' AS kind, u.id, u.phone1 AS raw FROM txtpush_changed_buckets x
+        JOIN {prefix}user u ON u.id >= x.bucket * 1024 AND u.id < (x.bucket + 1) * 1024
+        WHERE x.kind = 'user' AND u.deleted = 0 AND u.phone1 <> ''
+        UNION ALL
+        SELECT 'phone2', u.id, u.phone2 FROM txtpush_changed_buckets x
+        JOIN {prefix}user u ON u.id >= x.bucket * 1024 AND u.id < (x.bucket + 1) * 1024
+        WHERE x.kind = 'user' AND u.deleted = 0 AND u.phone2 <> ''
+        UNION ALL
+        SELECT 'contact', e.id, e.phoneno FROM txtpush_changed_buckets x
+        JOIN {prefix}block_moodletxt_ab_entry e ON e.id >= x.bucket * 1024 AND e.id < (x.bucket + 1) * 1024
+        WHERE x.kind = 'contact' AND e.phoneno <> ''
+    ) AS n
+    ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS added = ROW_COUNT;
+    DELETE FROM {schema}.phone_directory_buckets b
+    USING txtpush_changed_buckets x WHERE b.kind = x.kind AND b.bucket = x.bucket;
+    INSERT INTO {schema}.phone_directory_buckets (kind, bucket, checksum)
+    SELECT kind, bucket, checksum FROM txtpush_changed_buckets WHERE checksum IS NOT NULL;
     UPDATE {schema}.phone_directory_state
     SET refreshed_at = started, cost = clock_timestamp() - started,
-        entries = (SELECT count(*) FROM txtpush_directory_now), fingerprint = fp;
+        entries = entries - removed + added, fingerprint = fp;
     RETURN removed + added;
 END
 $fn$;

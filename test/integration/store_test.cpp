@@ -392,3 +392,37 @@ TEST_P(StoreTest, UnreachableDatabaseIsTransient) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
 }
+
+TEST_P(StoreTest, ThePhoneDirectoryFollowsMoodleBucketByBucket) {
+    auto directory = [&] {
+        std::vector<std::string> out;
+        for (const auto& r : query("SELECT kind || ':' || id || ':' || raw FROM {s}.phone_directory ORDER BY 1"))
+            out.push_back(r[0].as<std::string>());
+        return out;
+    };
+    auto from_moodle = [&] {
+        std::vector<std::string> out;
+        for (const auto& r : query("SELECT k || ':' || id || ':' || raw FROM ("
+                                   " SELECT 'phone1' AS k, id, phone1 AS raw FROM {p}user WHERE deleted = 0 AND phone1 <> ''"
+                                   " UNION ALL SELECT 'phone2', id, phone2 FROM {p}user WHERE deleted = 0 AND phone2 <> ''"
+                                   " UNION ALL SELECT 'contact', id, phoneno FROM {p}block_moodletxt_ab_entry"
+                                   " WHERE phoneno <> '') AS n ORDER BY 1"))
+            out.push_back(r[0].as<std::string>());
+        return out;
+    };
+    query("SELECT {s}.refresh_phone_directory()");
+    EXPECT_EQ(directory(), from_moodle());
+    // Changes in several buckets of 1024 ids: a new user far away, a changed
+    // number, a deleted user, a contact removed.
+    sql("INSERT INTO {p}user (id, username, firstname, lastname, phone2) VALUES (5000, 'far', 'Far', 'Away', '07700 905000')");
+    sql("UPDATE {p}user SET phone2 = '07700 900999' WHERE id = 201");
+    sql("UPDATE {p}user SET deleted = 1, phone1 = '07700 900103' WHERE id = 103");
+    sql("DELETE FROM {p}block_moodletxt_ab_entry WHERE id = 303");
+    auto changed = query("SELECT {s}.refresh_phone_directory()")[0][0].as<int>();
+    EXPECT_GT(changed, 0);
+    EXPECT_EQ(directory(), from_moodle());
+    EXPECT_EQ(query("SELECT entries FROM {s}.phone_directory_state")[0][0].as<int64_t>(),
+              static_cast<int64_t>(from_moodle().size()));
+    // Nothing changed: nothing rebuilt.
+    EXPECT_EQ(query("SELECT {s}.refresh_phone_directory()")[0][0].as<int>(), 0);
+}
