@@ -133,13 +133,15 @@ CREATE TABLE {schema}.phone_directory_state (
 );
 INSERT INTO {schema}.phone_directory_state DEFAULT VALUES;
 
--- A checksum of every number the directory is built from: while the
--- directory is small, a push compares it (one cheap pass, no writes) and
--- refreshes only when a number changed.
+-- A checksum of every number the directory is built from (the sum of the
+-- bucket checksums below): while the directory is small, a push compares it
+-- (one cheap pass, no writes) and refreshes only when a number changed.
 CREATE FUNCTION {schema}.directory_fingerprint() RETURNS numeric
 LANGUAGE sql STABLE SET enable_seqscan = on AS $fn$
-    SELECT coalesce((SELECT sum(hashtextextended(phone1 || '/' || phone2, id)) FROM {prefix}user WHERE deleted = 0), 0)
-         + coalesce((SELECT sum(hashtextextended(phoneno, id)) FROM {prefix}block_moodletxt_ab_entry), 0)
+    SELECT coalesce((SELECT sum(hashtextextended(phone1 || '/' || phone2, id)) FROM {prefix}user
+                     WHERE deleted = 0 AND (phone1 <> '' OR phone2 <> '')), 0)
+         + coalesce((SELECT sum(hashtextextended(phoneno, id)) FROM {prefix}block_moodletxt_ab_entry
+                     WHERE phoneno <> ''), 0)
 $fn$;
 
 -- Checksums of the numbers per kind ('user', 'contact') and bucket of 1024
@@ -180,16 +182,19 @@ BEGIN
         RETURN -1;
     END IF;
     IF to_regclass('pg_temp.txtpush_changed_buckets') IS NULL THEN
+        CREATE TEMP TABLE txtpush_now_buckets (kind text, bucket bigint, checksum numeric) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE txtpush_changed_buckets (kind text, bucket bigint, checksum numeric) ON COMMIT DELETE ROWS;
     ELSE
-        TRUNCATE txtpush_changed_buckets;
+        TRUNCATE txtpush_now_buckets, txtpush_changed_buckets;
     END IF;
     started := clock_timestamp();
-    -- Read before the numbers: a change in between only causes one more refresh.
-    fp := {schema}.directory_fingerprint();
+    -- Checksums read before the numbers: a change in between only causes one
+    -- more refresh. Their sum is the fingerprint.
+    INSERT INTO txtpush_now_buckets SELECT * FROM {schema}.directory_buckets();
+    fp := (SELECT coalesce(sum(checksum), 0) FROM txtpush_now_buckets);
     INSERT INTO txtpush_changed_buckets
     SELECT coalesce(c.kind, b.kind), coalesce(c.bucket, b.bucket), c.checksum
-    FROM {schema}.directory_buckets() c
+    FROM txtpush_now_buckets c
     FULL JOIN {schema}.phone_directory_buckets b ON b.kind = c.kind AND b.bucket = c.bucket
     WHERE c.checksum IS DISTINCT FROM b.checksum;
     ANALYZE txtpush_changed_buckets;
