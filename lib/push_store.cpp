@@ -31,7 +31,7 @@ const Statement kStatements[] = {
     // holds under 10,000 numbers, when any number changed (one pass over
     // them, no writes: lookups are then exact), else when it is older than
     // 100 times what the last refresh took, and at least 1 s (at most 1% of
-    // the time goes to refreshing; about 30 s at 100,000 users); and the
+    // the time goes to refreshing; about 8 s at 100,000 users); and the
     // inbox watermark.
     {"settings", R"(
 SELECT name, value FROM {prefix}config_plugins
