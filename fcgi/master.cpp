@@ -268,6 +268,7 @@ void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidato
         old_by_role.erase(old);
     }
     for (const auto& [role, pid] : old_by_role) retire(pool, pid);  // the pool shrank
+    if (pool.handovers.empty()) sd_notify(0, "READY=1");          // nothing to hand over
     board.metrics.reloads.fetch_add(1);
     log.info("reloaded", {{"workers", std::to_string(pool.size)}, {"generation", std::to_string(pool.generation)}});
 }

@@ -18,6 +18,7 @@ namespace {
 constexpr auto kIdlePoll = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
 constexpr auto kInboxCatchUp = std::chrono::seconds(5);
+constexpr auto kListAnyway = std::chrono::seconds(30);
 
 // Sleeps in short steps so SIGTERM is honoured promptly.
 void pause_for(std::chrono::milliseconds total) {
@@ -36,6 +37,7 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
     slot.state.store(static_cast<int>(SlotState::idle));
 
     auto next_catch_up = std::chrono::steady_clock::now();
+    auto next_listing = std::chrono::steady_clock::now();
     while (!stop_requested()) {
         if (std::chrono::steady_clock::now() >= next_catch_up) {
             // Keeps the inbox watermark close, so a push reads few rows above it.
@@ -43,11 +45,20 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
                 log.info("inbox_caught_up", {{"rows_new_to_ledger", std::to_string(*caught)}});
             next_catch_up = std::chrono::steady_clock::now() + kInboxCatchUp;
         }
-        if (spool.files() == 0) {  // the usage counters, not the folder: no listing while idle
+        // The usage counters, not the folder, say whether to look; the folder
+        // is listed anyway now and then, for a file a killed writer left uncounted.
+        bool look_anyway = std::chrono::steady_clock::now() >= next_listing;
+        if (spool.files() == 0 && !look_anyway) {
             pause_for(kIdlePoll);
             continue;
         }
+        next_listing = std::chrono::steady_clock::now() + kListAnyway;
         ReplayResult r = replay_spool(spool, validator, store, log, stop_requested);
+        if (r.listed == 0) {
+            if (spool.files() > 0) spool.resync({});  // counted, never written: a writer died mid-way
+            pause_for(kIdlePoll);
+            continue;
+        }
         board.metrics.spool_replayed.fetch_add(r.stored);
         if (r.stored > 0 || r.set_aside > 0 || r.kept > 0)
             log.info("spool_progress", {{"stored", std::to_string(r.stored)},

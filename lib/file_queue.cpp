@@ -83,13 +83,19 @@ Result<bool> FileQueue::write(const std::string& name, std::string_view content,
         ::unlink(tmp.c_str());
         return e;
     }
-    if (durable && !sync_dir(dir_)) return io_error("cannot sync", dir_);
+    if (durable && !sync_dir(dir_)) {  // not durable: all or nothing, so it goes
+        Error e = io_error("cannot sync", dir_);
+        ::unlink(path(name).c_str());
+        return e;
+    }
     return true;
 }
 
 Result<std::string> FileQueue::read(const std::string& name) const {
     OpenFile f(path(name), O_RDONLY);
-    if (f.fd() < 0) return fail(ErrorKind::not_found, fmt::format("cannot open {}: {}", path(name), std::strerror(errno)));
+    if (f.fd() < 0)
+        return fail(errno == ENOENT ? ErrorKind::not_found : ErrorKind::local_io,
+                    fmt::format("cannot open {}: {}", path(name), std::strerror(errno)));
     std::string out;
     char buf[65536];
     for (ssize_t n; (n = ::read(f.fd(), buf, sizeof(buf))) != 0;) {
@@ -102,7 +108,8 @@ Result<std::string> FileQueue::read(const std::string& name) const {
 
 bool FileQueue::remove(const std::string& name, bool durable) const {
     if (::unlink(path(name).c_str()) != 0) return false;
-    return !durable || sync_dir(dir_);
+    if (durable) sync_dir(dir_);  // gone either way; a lost unlink only replays a stored push (harmless)
+    return true;
 }
 
 std::vector<QueuedFile> FileQueue::list(std::string_view suffix) const {
@@ -123,8 +130,9 @@ std::vector<QueuedFile> FileQueue::list(std::string_view suffix) const {
 
 Result<bool> FileQueue::move_to(const std::string& name, const FileQueue& other) const {
     if (::rename(path(name).c_str(), other.path(name).c_str()) != 0) return io_error("cannot move", path(name));
-    if (!sync_dir(other.dir_)) return io_error("cannot sync", other.dir_);
-    if (!sync_dir(dir_)) return io_error("cannot sync", dir_);
+    // Moved either way; a rename lost in a crash only brings the file back.
+    sync_dir(other.dir_);
+    sync_dir(dir_);
     return true;
 }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "text.hpp"
 
@@ -76,9 +78,23 @@ bool relation_exists(pqxx::transaction_base& txn, const std::string& name) {
 
 std::string version_table(const DbNames& n) { return n.schema + ".schema_version"; }
 
+// A standalone mirror gets the tables Moodle would have. In a real Moodle
+// database (its user table exists) nothing is created: MoodleTxt's tables
+// missing there mean the block is not installed, or not fully, and creating
+// them would make its own install or upgrade fail.
 void plan_mirror(pqxx::transaction_base& txn, const DbNames& n, std::vector<MigrationStep>& steps) {
+    std::vector<std::string> missing;
     for (const MoodleTable& t : moodle_table_blocks())
-        if (!relation_exists(txn, n.prefix + t.name))
+        if (!relation_exists(txn, n.prefix + t.name)) missing.push_back(t.name);
+    if (missing.empty()) return;
+    bool moodle = relation_exists(txn, n.prefix + "user") && relation_exists(txn, n.prefix + "config_plugins");
+    if (moodle)
+        throw std::runtime_error(fmt::format(
+            "this is a Moodle database without MoodleTxt's table {}{}: install or upgrade the MoodleTxt block "
+            "first (txtpush creates Moodle's tables only in an empty database)",
+            n.prefix, missing.front()));
+    for (const MoodleTable& t : moodle_table_blocks())
+        if (std::find(missing.begin(), missing.end(), t.name) != missing.end())
             steps.push_back({fmt::format("create {}{} as Moodle's XMLDB does (not there: standalone mirror)",
                                          n.prefix, t.name),
                              with_names(t.create, n)});
@@ -129,12 +145,15 @@ void plan_legacy_cleanup(pqxx::transaction_base& txn, const DbNames& n, std::vec
                          p);
     steps.push_back({"drop what txtpush 0.1 added under Moodle's prefix (indexes, view, functions)", drops});
     // A mirror made by 0.1 had its indexes under 0.1's names: give MoodleTxt's
-    // tables Moodle's. (0.1's user and config_plugins stand-ins stay as they are.)
+    // tables Moodle's. Only tables 0.1 created (their primary key is named
+    // NAME_pkey, Moodle's NAME_id_pk); 0.1's user and config_plugins stand-ins
+    // stay as they are.
     std::string restore;
-    for (const MoodleTable& t : moodle_table_blocks())
-        for (size_t i = 0; t.name.starts_with("block_moodletxt_") && i < t.indexes.size(); i += 2)
-            if (relation_exists(txn, p + t.name) && !relation_exists(txn, with_names(t.indexes[i], n)))
-                restore += with_names(t.indexes[i + 1], n) + "\n";
+    for (const MoodleTable& t : moodle_table_blocks()) {
+        bool made_by_01 = t.name.starts_with("block_moodletxt_") && relation_exists(txn, p + t.name + "_pkey");
+        for (size_t i = 0; made_by_01 && i < t.indexes.size(); i += 2)
+            if (!relation_exists(txn, with_names(t.indexes[i], n))) restore += with_names(t.indexes[i + 1], n) + "\n";
+    }
     if (!restore.empty()) steps.push_back({"give a mirror made by txtpush 0.1 Moodle's own indexes", restore});
 }
 
@@ -218,6 +237,26 @@ Result<bool> uninstall(pqxx::connection& conn, const DbNames& names) {
                 return fail(ErrorKind::permanent,
                             fmt::format("schema {} holds {}, which is not txtpush's: nothing dropped", names.schema,
                                         row[0].as<std::string>()));
+        // Nor anything outside it that uses txtpush's objects (a DBA's view or
+        // index over txtpush.phone_key, say), which CASCADE would drop too.
+        auto dependents = txn.exec_params(R"(
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
+FROM pg_depend d
+LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+LEFT JOIN pg_class v ON v.oid = r.ev_class
+LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+WHERE d.deptype = 'n'
+  AND d.refobjid IN (SELECT c2.oid FROM pg_class c2 JOIN pg_namespace s ON s.oid = c2.relnamespace WHERE s.nspname = $1
+                     UNION ALL
+                     SELECT p2.oid FROM pg_proc p2 JOIN pg_namespace s ON s.oid = p2.pronamespace WHERE s.nspname = $1)
+  AND coalesce(c.relnamespace, v.relnamespace, p.pronamespace) <> (SELECT oid FROM pg_namespace WHERE nspname = $1)
+LIMIT 1)",
+                                          names.schema);
+        if (!dependents.empty())
+            return fail(ErrorKind::permanent,
+                        fmt::format("{} depends on schema {}: drop it first; nothing dropped",
+                                    dependents[0][0].as<std::string>(), names.schema));
         txn.exec("DROP SCHEMA " + names.schema + " CASCADE");
         txn.commit();
         return true;
@@ -243,6 +282,8 @@ std::string grants_sql(const DbNames& n, std::string_view role) {
         "GRANT INSERT ON {3}block_moodletxt_in_u, {3}block_moodletxt_in_ab TO {0};\n"
         "GRANT USAGE ON SEQUENCE {4} TO {0};\n"
         "GRANT USAGE ON SCHEMA {1} TO {0};\n"
+        "-- The phone directory's refresh uses temporary tables (PUBLIC has this right unless revoked).\n"
+        "DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {5}', current_database()); END $$;\n"
         "GRANT SELECT ON {1}.schema_version TO {0};\n"
         "GRANT SELECT, INSERT ON {1}.status_ledger, {1}.inbound_ledger, {1}.flags TO {0};\n"
         "GRANT SELECT, INSERT, UPDATE ON {1}.unrouted TO {0};\n"
@@ -251,7 +292,7 @@ std::string grants_sql(const DbNames& n, std::string_view role) {
         "GRANT USAGE ON SEQUENCE {1}.unrouted_id_seq, {1}.flags_id_seq TO {0};\n"
         "GRANT EXECUTE ON FUNCTION {1}.phone(text, text, text), {1}.phone_key(text), "
         "{1}.directory_fingerprint(), {1}.directory_buckets(), {1}.refresh_phone_directory() TO {0};\n",
-        r, n.schema, read, p, sequences);
+        r, n.schema, read, p, sequences, replace_all(r, "'", "''"));
 }
 
 }  // namespace txtpush

@@ -90,32 +90,38 @@ JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
 WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
                WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
 ORDER BY e.id)"},
-    // Inbox rows and their sender links in one statement, gated by the
-    // ledger like the statuses: a link is written only with a new inbox row.
-    // Moodle's inbox has no index on ticket, so rows the plugin wrote itself
-    // are found among those above $4 (this worker's watermark, read by the
-    // primary key) and recorded in the ledger on the way.
-    {"inbox_upsert", R"(
+    // Before a push's inbox rows: Moodle's inbox rows above $1 (this worker's
+    // floor, read by primary key) that are not txtpush's (the plugin's own
+    // pull) go into the ledger, so that the ledger alone gates the push.
+    // Autocommitted on its own, so its locks are not held with the push's.
+    // Also returns what the floor may become: the highest id read, and this
+    // snapshot's xmin and xmax.
+    {"inbox_catch_up", R"(
 WITH recent AS MATERIALIZED (
-    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox WHERE id > $4
+    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox WHERE id > $1
 ), caught AS (
     INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
     SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM recent ORDER BY ticket, userid
     ON CONFLICT DO NOTHING
-), r AS (
-    SELECT r.*, EXISTS (SELECT 1 FROM recent x WHERE x.userid = r.userid AND x.ticket = r.ticket) AS present
-    FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM caught), (SELECT coalesce(max(id), $1) FROM recent),
+       pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"},
+    // Inbox rows and their sender links in one statement, gated by the
+    // ledger like the statuses: a link is written only with a new inbox row.
+    {"inbox_upsert", R"(
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
         source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
         account text)
 ), fresh AS (
     INSERT INTO {schema}.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid)
-    SELECT ticket, userid, account, to_timestamp($3), $2, 'push',
-           CASE WHEN present THEN NULL ELSE nextval('{prefix}block_moodletxt_inbox_id_seq') END
+    SELECT ticket, userid, account, to_timestamp($3), $2, 'push', nextval('{prefix}block_moodletxt_inbox_id_seq')
     FROM r ORDER BY ticket, userid
     ON CONFLICT DO NOTHING
     RETURNING ticket, userid, inboxid
 ), new_rows AS (
-    SELECT f.inboxid, r.* FROM fresh f JOIN r USING (ticket, userid) WHERE f.inboxid IS NOT NULL
+    SELECT f.inboxid, r.* FROM fresh f JOIN r USING (ticket, userid)
 ), ins AS (
     INSERT INTO {prefix}block_moodletxt_inbox
         (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
@@ -128,12 +134,15 @@ WITH recent AS MATERIALIZED (
     INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
     SELECT contact, inboxid FROM new_rows WHERE contact IS NOT NULL
 )
-SELECT (SELECT count(*) FROM ins), (SELECT coalesce(max(id), $4) FROM recent))"},
-    // The spooler's periodic catch-up: rows up to what the last one saw are
-    // final (the watermark); what this one sees is pending for the next.
-    {"inbox_catch_up", R"(
+SELECT count(*) FROM ins)"},
+    // The spooler's periodic catch-up moves the shared watermark: pending
+    // becomes the watermark once the transactions running when it was read
+    // have all ended; then what this catch-up read is pending.
+    {"inbox_watch_advance", R"(
 WITH w AS (
-    SELECT watermark, pending FROM {schema}.inbox_watch FOR UPDATE
+    SELECT watermark, pending, pending_xmax,
+           pg_snapshot_xmin(pg_current_snapshot()) >= pending_xmax AS settled
+    FROM {schema}.inbox_watch FOR UPDATE
 ), recent AS MATERIALIZED (
     SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox
     WHERE id > (SELECT watermark FROM w)
@@ -144,7 +153,10 @@ WITH w AS (
     RETURNING 1
 )
 UPDATE {schema}.inbox_watch
-SET watermark = (SELECT pending FROM w), pending = greatest((SELECT pending FROM w), (SELECT coalesce(max(id), 0) FROM recent))
+SET watermark = CASE WHEN w.settled THEN w.pending ELSE w.watermark END,
+    pending = CASE WHEN w.settled THEN greatest(w.pending, (SELECT coalesce(max(id), 0) FROM recent)) ELSE w.pending END,
+    pending_xmax = CASE WHEN w.settled THEN pg_snapshot_xmax(pg_current_snapshot()) ELSE w.pending_xmax END
+FROM w
 RETURNING (SELECT count(*) FROM caught))"},
     {"unrouted_upsert", R"(
 INSERT INTO {schema}.unrouted
@@ -442,6 +454,9 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
         keys = sender_keys(numbers);
         if (read.directory_stale && !keys.empty()) prep.exec_prepared("refresh_directory");
+        int64_t floor = std::max(read.inbox_watermark, inbox_floor_.settled);
+        auto caught = prep.exec_prepared("inbox_catch_up", floor)[0];
+        inbox_floor_.read(caught[1].as<int64_t>(), caught[2].as<int64_t>(), caught[3].as<int64_t>());
     }
 
     pqxx::work txn(session_->conn);
@@ -457,16 +472,8 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
         JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
-        if (!inbox.empty()) {
-            // Rows up to the shared watermark are in the ledger; above it, this
-            // worker reads again from where it read two pushes ago, so a row
-            // that was still committing then is not missed.
-            int64_t from = std::max(read.inbox_watermark, inbox_read_before_last_);
-            auto row = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now, from)[0];
-            report.inbox_rows_new = row[0].as<size_t>();
-            inbox_read_before_last_ = inbox_read_last_;
-            inbox_read_last_ = row[1].as<int64_t>();
-        }
+        if (!inbox.empty())
+            report.inbox_rows_new = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
         JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
         report.unrouted = routed.unrouted.size();
         if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str(), request_id);
@@ -477,11 +484,20 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     return report;
 }
 
+void PushStore::InboxFloor::read(int64_t max_id, int64_t xmin, int64_t xmax) {
+    while (!reads.empty() && reads.front().second <= xmin) {
+        settled = std::max(settled, reads.front().first);
+        reads.pop_front();
+    }
+    reads.emplace_back(max_id, xmax);
+    if (reads.size() > 64) reads.pop_front();  // forgetting a read only keeps the floor lower
+}
+
 Result<size_t> PushStore::catch_up_inbox() {
     if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
     try {
         pqxx::nontransaction tx(session_->conn);
-        return tx.exec_prepared("inbox_catch_up")[0][0].as<size_t>();
+        return tx.exec_prepared("inbox_watch_advance")[0][0].as<size_t>();
     } catch (const std::exception& e) {
         session_.reset();
         return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));

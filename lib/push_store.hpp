@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,8 +98,17 @@ private:
     PhoneNormaliser normalise_;
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
-    int64_t inbox_read_last_ = 0;         // the highest inbox id the last push read
-    int64_t inbox_read_before_last_ = 0;  // ... and the push before it
+    // Where this worker starts reading Moodle's inbox (see inbox_catch_up in
+    // push_store.cpp): every row at or below `settled` is in the ledger. A
+    // read up to id N in a snapshot ending at xid X settles N once a later
+    // snapshot's xmin has passed X (every transaction that could still have
+    // been writing rows at or below N has ended, and that later read saw them).
+    struct InboxFloor {
+        int64_t settled = 0;
+        std::deque<std::pair<int64_t, int64_t>> reads;  // (highest id read, snapshot xmax), oldest first
+        void read(int64_t max_id, int64_t xmin, int64_t xmax);
+    };
+    InboxFloor inbox_floor_;
 };
 
 }  // namespace txtpush

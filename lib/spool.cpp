@@ -39,18 +39,30 @@ Spool::Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage)
 
 void Spool::recount() {
     files_.remove_temporary_files();
-    uint64_t files = 0, bytes = 0;
-    for (const QueuedFile& f : list()) {
-        ++files;
-        bytes += f.bytes;
-    }
-    usage_->files.store(files);
-    usage_->bytes.store(bytes);
+    resync(list());
 }
 
+namespace {
+
+// Never below zero: a counter that wrapped would report the spool full for ever.
+void subtract(std::atomic<uint64_t>& counter, uint64_t n) {
+    uint64_t seen = counter.load();
+    while (!counter.compare_exchange_weak(seen, seen >= n ? seen - n : 0)) {
+    }
+}
+
+}  // namespace
+
 void Spool::release(uint64_t bytes) {
-    usage_->files.fetch_sub(1);
-    usage_->bytes.fetch_sub(bytes);
+    subtract(usage_->files, 1);
+    subtract(usage_->bytes, bytes);
+}
+
+void Spool::resync(const std::vector<QueuedFile>& listed) {
+    uint64_t bytes = 0;
+    for (const QueuedFile& f : listed) bytes += f.bytes;
+    usage_->files.store(listed.size());
+    usage_->bytes.store(bytes);
 }
 
 Result<std::string> Spool::put(std::string_view xml, int64_t received, std::string_view request_id) {
@@ -59,12 +71,12 @@ Result<std::string> Spool::put(std::string_view xml, int64_t received, std::stri
     std::string content = fmt::format("{}received {}\nrequest_id {}\n\n", kMagic, received, request_id);
     content.append(xml);
     if (usage_->bytes.fetch_add(content.size()) + content.size() > max_bytes_) {
-        usage_->bytes.fetch_sub(content.size());
+        subtract(usage_->bytes, content.size());
         return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
     }
-    auto written = files_.write(id, content, true);
+    auto written = files_.write(id, content, true);  // all or nothing
     if (!written) {
-        usage_->bytes.fetch_sub(content.size());
+        subtract(usage_->bytes, content.size());
         return written.error();
     }
     usage_->files.fetch_add(1);

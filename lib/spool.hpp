@@ -53,6 +53,9 @@ public:
     // writers that died mid-write. Only while nothing else uses the spool
     // (the master, before it forks).
     void recount();
+    // Sets the usage to what a listing found (the spooler, when the counters
+    // say files wait but the folder holds none: a writer killed mid-way).
+    void resync(const std::vector<QueuedFile>& listed);
     uint64_t files() const { return usage_->files.load(); }
     uint64_t bytes() const { return usage_->bytes.load(); }
     const std::string& dir() const { return files_.dir(); }

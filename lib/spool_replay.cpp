@@ -37,6 +37,7 @@ ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& sto
                           const std::function<bool()>& stop) {
     ReplayResult result;
     auto files = spool.list();
+    result.listed = files.size();
     size_t done = 0;
     for (; done < files.size() && !stop(); ++done) {
         const QueuedFile& file = files[done];

@@ -18,6 +18,7 @@ struct ReplayResult {
     size_t set_aside = 0;    // pushes the database refuses for good, moved to unstorable/
     size_t kept = 0;         // pushes that could not be read or set aside now: still in the spool
     size_t remaining = 0;    // not reached in this pass
+    size_t listed = 0;       // files the pass found
     bool database_down = false;
 };
 

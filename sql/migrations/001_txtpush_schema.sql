@@ -46,17 +46,24 @@ FROM {prefix}block_moodletxt_inbox GROUP BY ticket, userid;
 -- Rows of Moodle's inbox with id <= watermark are all known to the ledger:
 -- those txtpush wrote, and those the plugin wrote (its inbound pull), added
 -- with origin 'moodle' by a catch-up (the spooler's, every few seconds, and
--- each worker's before its inbox rows). Moodle's inbox has no index on
+-- each worker's before it writes inbox rows). Moodle's inbox has no index on
 -- ticket, so rows above the watermark are the only ones a push looks at.
--- pending is what the last catch-up saw: it becomes the watermark at the
--- next one, so a row still committing when it was read is read again.
+-- pending is the highest id the last catch-up saw, pending_xmax the end of
+-- its snapshot: pending becomes the watermark once every transaction that
+-- was running then has ended (snapshot xmin past pending_xmax), so a row
+-- still committing when it was read is read again.
 CREATE TABLE {schema}.inbox_watch (
     one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
     watermark BIGINT NOT NULL,
-    pending BIGINT NOT NULL
+    pending BIGINT NOT NULL,
+    pending_xmax xid8 NOT NULL
 );
-INSERT INTO {schema}.inbox_watch (watermark, pending)
-SELECT coalesce(max(id), 0), coalesce(max(id), 0) FROM {prefix}block_moodletxt_inbox;
+-- 10,000 ids under the history just loaded: rows still committing now are read
+-- by the first catch-up.
+INSERT INTO {schema}.inbox_watch (watermark, pending, pending_xmax)
+SELECT greatest(coalesce(max(inboxid), 0) - 10000, 0), coalesce(max(inboxid), 0),
+       pg_snapshot_xmax(pg_current_snapshot())
+FROM {schema}.inbound_ledger;
 
 -- Inbound SMS that had nowhere to go (unknown or disabled account, missing
 -- default user), kept for an operator to re-route (`txtpushd reroute`).

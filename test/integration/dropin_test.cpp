@@ -331,3 +331,22 @@ TEST_F(DropIn, ThePluginsOwnInboxRowsAreCaughtUpIntoTheLedger) {
     EXPECT_EQ(store(worker, push).inbox_rows_new, 0u);
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7020"), 1);
 }
+
+TEST_F(DropIn, AMoodleWithoutMoodleTxtIsRefusedNotCompleted) {
+    sql("DROP TABLE mdl_block_moodletxt_in_tag");
+    auto taken = migrate(*db_, kNames, log_);
+    ASSERT_FALSE(taken.ok());
+    EXPECT_NE(taken.error().reason.find("install or upgrade the MoodleTxt block"), std::string::npos)
+        << taken.error().reason;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname = 'mdl_block_moodletxt_in_tag'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = 'txtpush'"), 0);
+}
+
+TEST_F(DropIn, UninstallRefusesWhenSomethingOutsideUsesTxtpush) {
+    migrate_as_owner();
+    sql("CREATE INDEX dba_phone_ix ON mdl_user (txtpush.phone_key(phone2))");
+    auto dropped = uninstall(*db_, kNames);
+    ASSERT_FALSE(dropped.ok());
+    EXPECT_NE(dropped.error().reason.find("dba_phone_ix"), std::string::npos) << dropped.error().reason;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname = 'dba_phone_ix'"), 1);
+}
