@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "config.hpp"
 #include "migrations.hpp"
 #include "spool_replay.hpp"
 #include "test_databases.hpp"
@@ -158,4 +159,27 @@ TEST_F(SpoolReplay, ALongSpoolDrainsInOnePassAtAFlatRate) {
     EXPECT_EQ(s.files(), 0u);
     std::cout << fmt::format("drain: {:.0f} pushes/s for the first {} of {} spooled, {:.0f} pushes/s for the rest\n",
                              first, kHalf, kFiles, second);
+}
+
+TEST_F(SpoolReplay, TheSpoolersStatementsAreBoundedByTheRequestTimeout) {
+    // The spooler builds its store from the config like a worker: a statement
+    // stuck on a lock is cancelled (57014, transient) instead of holding it.
+    Config config;
+    config.conninfo = test::conninfo_of(kDb);
+    config.table_prefix = kNames.prefix;
+    config.schema = kNames.schema;
+    config.request_timeout = 2;
+    StoreOptions options = store_options(config);
+    EXPECT_EQ(options.statement_timeout_ms, 1000u);
+    Spool s = spool();
+    ASSERT_TRUE(s.put(status_push(700), 1, "r").ok());
+    pqxx::connection blocker(test::conninfo_of(kDb));
+    pqxx::work lock(blocker);
+    lock.exec("LOCK TABLE mdl_block_moodletxt_status IN ACCESS EXCLUSIVE MODE");
+    PushStore store(options, log_);
+    ReplayResult r = replay_spool(s, *validator_, store, log_);
+    EXPECT_TRUE(r.database_down);
+    EXPECT_EQ(s.list().size(), 1u);
+    lock.abort();
+    EXPECT_EQ(replay_spool(s, *validator_, store, log_).stored, 1u);
 }
