@@ -29,7 +29,8 @@ pgbin=/usr/lib/postgresql/15/bin
 cmd=${1:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
 dir=${2:?usage: local-stack.sh start|stop DIR [BUILD_DIR] [HTTP_PORT]}
 
-as_postgres() { runuser -u postgres -- "$@"; }
+# From /: the caller's folder may be private, and postgres could not enter it.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 pg_port() { cat "$dir/pgport" 2>/dev/null || echo 5432; }
 
 start_postgres() {
