@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "child_process.hpp"
 #include "listen_socket.hpp"
 #include "push_handler.hpp"
 #include "scoreboard.hpp"
@@ -102,19 +103,10 @@ std::optional<pid_t> spawn(Pool& pool, int slot, Scoreboard& board, PushValidato
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a master killed outright takes its children along
         if (::getppid() != master) ::_exit(1);
         ws.pid.store(::getpid());
-        // The child runs on the master's stack: nothing may unwind into it
-        // (it would run the master's destructors, unmapping the scoreboard).
-        int code = 1;
-        try {
-            code = slot == pool.size ? run_spooler(pool.config, validator, board, ws, log)
+        run_child([&] {
+            return slot == pool.size ? run_spooler(pool.config, validator, board, ws, log)
                                      : run_worker(pool.listen_fd, pool.config, validator, board, ws, log);
-        } catch (const std::exception& e) {
-            log.error("child_failed", {{"error", e.what()}});
-        } catch (...) {
-            log.error("child_failed", {{"error", "unknown exception"}});
-        }
-        std::fflush(nullptr);
-        ::_exit(code);
+        }, log);
     }
     ws.pid.store(pid);
     pool.children[pid] = Child{slot, slot == pool.size, pool.generation, *board_slot};

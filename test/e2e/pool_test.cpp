@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -259,6 +261,35 @@ private:
     int fd_ = -1;
 };
 
+// A TCP port that takes connections and never answers: a database that is
+// unreachable in the slowest way (each connect waits for its timeout).
+class SilentServer {
+public:
+    SilentServer() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(addr);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 64) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            throw std::runtime_error("cannot open a silent port");
+        port_ = ntohs(addr.sin_port);
+    }
+    ~SilentServer() { ::close(fd_); }
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+bool is_zombie(pid_t pid) {
+    std::string stat = test::read_text(fmt::format("/proc/{}/stat", pid));
+    size_t end = stat.rfind(')');
+    return end != std::string::npos && end + 2 < stat.size() && stat[end + 2] == 'Z';
+}
+
 }  // namespace
 
 TEST_F(Pool, AStopSignalDuringABodyReadDoesNotChangeTheAnswer) {
@@ -285,4 +316,27 @@ TEST_F(Pool, AStopSignalDuringABodyReadDoesNotChangeTheAnswer) {
     EXPECT_EQ(answer.rfind("Status: 200", 0), 0u) << answer;
     EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 600001"), 1);
+}
+
+TEST_F(Pool, AReloadWhoseWorkersCannotReachTheDatabaseNeverBlocksTheMaster) {
+    // New workers used to connect before accepting and the master waited for
+    // each (5 s apiece) during SIGHUP: nothing was reaped, no timeout enforced.
+    SilentServer silent;
+    config_.write(std::regex_replace(config_.original(), std::regex("\nconninfo = [^\n]*"),
+                                     fmt::format("\nconninfo = host=127.0.0.1 port={} dbname=x user=x", silent.port())));
+    size_t at = test::stack_log_size();
+    ASSERT_EQ(::kill(master_pid(), SIGHUP), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    pid_t killed = 0;  // any child alive now, of either generation
+    for (pid_t pid : test::child_pids("worker"))
+        if (!killed && ::kill(pid, SIGKILL) == 0) killed = pid;
+    ASSERT_NE(killed, 0);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_FALSE(is_zombie(killed)) << "the master did not reap a dead child during the reload";
+    EXPECT_TRUE(wait_for_log(at, "event=reloaded", std::chrono::seconds(1))) << test::stack_log(at);
+    // The new generation accepts at once and spools what it cannot store.
+    HttpResponse r = push(status_push(610001));
+    EXPECT_TRUE(r.status == 202 || r.status == 200) << r.status << " " << r.body;
+    config_.restore();
+    EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
 }

@@ -337,6 +337,40 @@ TEST_P(StoreTest, UnroutedMessagesCanBeReroutedOnceTheAccountIsFixed) {
     EXPECT_EQ(count("block_moodletxt_inbox"), 1);
 }
 
+TEST_P(StoreTest, ABacklogIsReroutedInBatchesNotOneTransaction) {
+    Push push;
+    for (int64_t t = 1; t <= 1200; ++t) push.inbound.push_back(sms(5000 + t, "hi", "+447700900999", "Latecomer"));
+    store(push);
+    ASSERT_EQ(count("{s}.unrouted"), 1200);
+    sql("INSERT INTO {p}block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate) "
+        "VALUES (10, 'latecomer', 'x', 'fixed', 100, 0)");
+    auto routed = store_->reroute_unrouted(1764000999);
+    ASSERT_TRUE(routed.ok()) << routed.error().reason;
+    EXPECT_EQ(*routed, 1200u);
+    EXPECT_EQ(count("block_moodletxt_inbox"), 1200);
+    // Each batch of 500 commits on its own: three transactions wrote the rows.
+    EXPECT_EQ(query("SELECT count(DISTINCT xmin::text) FROM {p}block_moodletxt_inbox")[0][0].as<int>(), 3);
+}
+
+TEST_P(StoreTest, SessionsCommitSynchronouslyWhateverTheServerDefault) {
+    // The role's default says "off"; a push must still be on disk when it is answered.
+    sql("CREATE TABLE {s}.it_seen (setting text)");
+    sql("CREATE FUNCTION {s}.it_note_setting() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO {s}.it_seen VALUES (current_setting('synchronous_commit')); RETURN NULL; END $$");
+    sql("CREATE TRIGGER it_note AFTER INSERT ON {s}.status_ledger FOR EACH STATEMENT "
+        "EXECUTE FUNCTION {s}.it_note_setting()");
+    PushStore relaxed(StoreOptions{conninfo() + " options='-c synchronous_commit=off'", GetParam().names, "Unknown"},
+                      log_);
+    Push push;
+    push.statuses = {{880001, 5, "Delivered", ""}};
+    auto r = relaxed.store(push, 1764000999, "req-sync");
+    std::vector<std::string> seen;
+    for (const auto& row : query("SELECT setting FROM {s}.it_seen")) seen.push_back(row[0].as<std::string>());
+    sql("DROP TABLE {s}.it_seen; DROP FUNCTION {s}.it_note_setting() CASCADE");
+    ASSERT_TRUE(r.ok()) << r.error().reason;
+    EXPECT_EQ(seen, (std::vector<std::string>{"on"}));
+}
+
 TEST_P(StoreTest, ReplayOfEverythingAddsNothing) {
     Push push;
     push.statuses = {{1, 5, "Delivered", ""}};
