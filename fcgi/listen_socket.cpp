@@ -1,5 +1,9 @@
 #include "listen_socket.hpp"
 
+#include <systemd/sd-daemon.h>
+
+#include <optional>
+
 #include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -104,7 +108,22 @@ int64_t listen_queue_length(int fd) {
     return info.tcpi_unacked;  // for a listening socket: the current accept queue
 }
 
+// systemd socket activation (txtpushd.socket): the socket systemd holds
+// across restarts, so connections queue in the kernel while txtpushd starts.
+static std::optional<Result<Fd>> inherited_socket(const Log& log) {
+    int n = sd_listen_fds(1);  // 1: the children must not see LISTEN_FDS
+    if (n == 0) return std::nullopt;
+    if (n < 0) return fail(ErrorKind::config, fmt::format("sd_listen_fds: {}", std::strerror(-n)));
+    if (n > 1) return fail(ErrorKind::config, fmt::format("systemd passed {} sockets, expected one", n));
+    int fd = SD_LISTEN_FDS_START;
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+        return fail(ErrorKind::config, "the descriptor systemd passed is not a listening stream socket");
+    log.info("listen_inherited", {{"fd", std::to_string(fd)}, {"hint", "listen in the config is not used"}});
+    return Fd(fd);
+}
+
 Result<Fd> open_listen_socket(const Config& config, const Log& log) {
+    if (auto inherited = inherited_socket(log)) return std::move(*inherited);
     if (!config.listen.empty() && config.listen[0] == '/') return open_unix(config);
     return open_tcp(config, log);
 }

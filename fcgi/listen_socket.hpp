@@ -32,7 +32,8 @@ private:
     int fd_ = -1;
 };
 
-// Binds and listens (backlog 511, as php-fpm). A unix socket gets the
+// The socket systemd passed (socket activation), else one it binds and
+// listens on (backlog 511, as php-fpm). A unix socket gets the
 // configured mode and owner; a TCP address off loopback is logged as a warning.
 Result<Fd> open_listen_socket(const Config& config, const Log& log);
 

@@ -22,6 +22,7 @@
 #include "scoreboard.hpp"
 #include "spool.hpp"
 #include "spooler.hpp"
+#include "version.hpp"
 #include "worker.hpp"
 
 namespace txtpush {
@@ -330,7 +331,7 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
     board.start_time.store(static_cast<uint64_t>(unix_now()));
     Spool(config.spool_dir, config.spool_max_bytes, &board.spool).recount();  // before any child uses it
     fill(pool, board, validator, log);
-    log.info("started", {{"listen", config.listen}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
+    log.info("started", {{"version", std::string(kVersion)}, {"listen", config.listen}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
 
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kTick).count()};

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <fstream>
 #include <functional>
+#include <optional>
+#include <set>
 #include <vector>
 #include <sstream>
 
@@ -33,6 +35,7 @@ struct Parsing {
     std::string username;
     std::string password;
     std::string password_sha256;
+    std::set<std::string> keys_seen;
 };
 
 bool parse_number(std::string_view text, int base, unsigned long& out) {
@@ -69,52 +72,78 @@ Setter number(T Config::*field, unsigned long min, unsigned long max, int base =
 }
 
 struct Key {
-    std::string_view section;
-    std::string_view name;
+    ConfigKeyDoc doc;
     Setter set;
 };
 
+Setter log_level() {
+    return [](Parsing& p, std::string_view v) {
+        auto level = parse_log_level(v);
+        if (!level) return std::string("expected debug, info, warn or error");
+        p.config.log_level = *level;
+        return std::string{};
+    };
+}
+
+Setter checked_name(std::string Config::*field, bool (*valid)(std::string_view), const char* expected) {
+    return [=](Parsing& p, std::string_view v) {
+        if (!valid(v)) return std::string(expected);
+        p.config.*field = v;
+        return std::string{};
+    };
+}
+
+// Every key, with what the documentation says of it: txtpushd.conf(5) and
+// the README's table are generated from this list (`txtpushd reference`).
 const std::vector<Key>& keys() {
     constexpr unsigned long kMiB = 1024 * 1024;
     static const std::vector<Key> all = {
-        {"server", "listen", text(&Config::listen)},
-        {"server", "socket_mode", number(&Config::socket_mode, 0, 0777, 8)},
-        {"server", "socket_owner", text(&Config::socket_owner)},
-        {"server", "socket_group", text(&Config::socket_group)},
-        {"server", "workers", number(&Config::workers, 0, 256)},
-        {"server", "body_limit", number(&Config::body_limit, 1024, 64 * kMiB)},
-        {"server", "max_requests", number(&Config::max_requests, 0, 1000000000)},
-        {"server", "request_timeout", number(&Config::request_timeout, 0, 3600)},
-        {"server", "stop_grace", number(&Config::stop_grace, 1, 3600)},
-        {"server", "log_level",
-         [](Parsing& p, std::string_view v) {
-             auto level = parse_log_level(v);
-             if (!level) return std::string("expected debug, info, warn or error");
-             p.config.log_level = *level;
-             return std::string{};
-         }},
-        {"database", "conninfo", text(&Config::conninfo)},
-        {"database", "table_prefix",
-         [](Parsing& p, std::string_view v) {
-             if (!valid_table_prefix(v)) return std::string("1 to 20 of a-z, 0-9 and _");
-             p.config.table_prefix = v;
-             return std::string{};
-         }},
-        {"database", "schema",
-         [](Parsing& p, std::string_view v) {
-             if (!valid_schema_name(v)) return std::string("a-z, 0-9 and _, not starting with a digit, not public");
-             p.config.schema = v;
-             return std::string{};
-         }},
-        {"spool", "dir", text(&Config::spool_dir)},
-        {"spool", "max_bytes", number(&Config::spool_max_bytes, kMiB, 1024 * 1024 * kMiB)},
-        {"quarantine", "dir", text(&Config::quarantine_dir)},
-        {"quarantine", "max_files", number(&Config::quarantine_max_files, 0, 1000000)},
-        {"quarantine", "max_bytes", number(&Config::quarantine_max_bytes, 0, 1024 * 1024 * kMiB)},
-        {"push", "username", secret(&Parsing::username)},
-        {"push", "password", secret(&Parsing::password)},
-        {"push", "password_sha256", secret(&Parsing::password_sha256)},
-        {"push", "unknown_sender_name", text(&Config::unknown_sender_name)},
+        {{"server", "listen", "/run/txtpush/txtpushd.sock",
+          "unix socket path, or host:port (a non-loopback host is warned about); ignored when systemd passes the "
+          "socket (txtpushd.socket)"},
+         text(&Config::listen)},
+        {{"server", "socket_mode", "0660", "mode of the unix socket"}, number(&Config::socket_mode, 0, 0777, 8)},
+        {{"server", "socket_owner", "(the process's)", "owner of the unix socket"}, text(&Config::socket_owner)},
+        {{"server", "socket_group", "(the process's)", "group of the unix socket: nginx's user must reach it"},
+         text(&Config::socket_group)},
+        {{"server", "workers", "0", "worker processes; 0 = one per core"}, number(&Config::workers, 0, 256)},
+        {{"server", "body_limit", "1048576", "largest request body in bytes (1024 .. 67108864); beyond it: 413"},
+         number(&Config::body_limit, 1024, 64 * kMiB)},
+        {{"server", "max_requests", "0", "a worker retires after this many requests and is replaced; 0 = never"},
+         number(&Config::max_requests, 0, 1000000000)},
+        {{"server", "request_timeout", "30",
+          "seconds; a request still running then is logged (event=request_timeout, with its phase) and its worker "
+          "killed and replaced; database statements time out a second earlier (their push is spooled); 0 = no limit"},
+         number(&Config::request_timeout, 0, 3600)},
+        {{"server", "stop_grace", "10", "seconds workers get to finish their request on stop; then they are killed"},
+         number(&Config::stop_grace, 1, 3600)},
+        {{"server", "log_level", "info", "debug, info, warn or error"}, log_level()},
+        {{"database", "conninfo", "dbname=moodle",
+          "libpq connection string of txtpushd's own role (txtpushd grants ROLE prints its rights)"},
+         text(&Config::conninfo)},
+        {{"database", "table_prefix", "mdl_", "Moodle's table prefix: 1 to 20 of a-z, 0-9 and _"},
+         checked_name(&Config::table_prefix, valid_table_prefix, "1 to 20 of a-z, 0-9 and _")},
+        {{"database", "schema", "txtpush",
+          "txtpush's own PostgreSQL schema, holding all its objects (a-z, 0-9 and _; not public)"},
+         checked_name(&Config::schema, valid_schema_name, "a-z, 0-9 and _, not starting with a digit, not public")},
+        {{"spool", "dir", "/var/lib/txtpush/spool", "where pushes wait (durably) while the database cannot take them"},
+         text(&Config::spool_dir)},
+        {{"spool", "max_bytes", "268435456", "spool size cap in bytes; when full: 503"},
+         number(&Config::spool_max_bytes, kMiB, 1024 * 1024 * kMiB)},
+        {{"quarantine", "dir", "/var/lib/txtpush/quarantine", "where refused (authenticated) pushes are kept with their reason"},
+         text(&Config::quarantine_dir)},
+        {{"quarantine", "max_files", "1000", "most refused pushes kept; the oldest are dropped first; 0 keeps none"},
+         number(&Config::quarantine_max_files, 0, 1000000)},
+        {{"quarantine", "max_bytes", "67108864", "most bytes of refused pushes kept"},
+         number(&Config::quarantine_max_bytes, 0, 1024 * 1024 * kMiB)},
+        {{"push", "username", "(required)", "the push username the gateway sends as u"}, secret(&Parsing::username)},
+        {{"push", "password", "(this or password_sha256)", "the push password the gateway sends as p"},
+         secret(&Parsing::password)},
+        {{"push", "password_sha256", "(this or password)",
+          "the push password's SHA-256 in hex: printf '%s' PW | txtpushd hash-password"},
+         secret(&Parsing::password_sha256)},
+        {{"push", "unknown_sender_name", "Unknown", "the name given to a sender that is neither a user nor a contact"},
+         text(&Config::unknown_sender_name)},
     };
     return all;
 }
@@ -123,8 +152,8 @@ const std::vector<Key>& keys() {
 std::string apply(Parsing& p, std::string_view section, std::string_view key, std::string_view value) {
     bool known_section = false;
     for (const Key& k : keys()) {
-        known_section |= k.section == section;
-        if (k.section != section || k.name != key) continue;
+        known_section |= k.doc.section == section;
+        if (k.doc.section != section || k.doc.name != key) continue;
         std::string problem = k.set(p, value);
         return problem.empty() ? problem : fmt::format("[{}] {}: {}", section, key, problem);
     }
@@ -132,10 +161,37 @@ std::string apply(Parsing& p, std::string_view section, std::string_view key, st
     return fmt::format("[{}] {}: unknown key", section, key);
 }
 
+// A key given twice is a mistake (the later one would win silently).
+std::string refuse_repeated_key(Parsing& p, const std::string& section, const std::string& key) {
+    if (!p.keys_seen.insert(section + "\n" + key).second) return fmt::format("[{}] {}: given twice", section, key);
+    return {};
+}
+
+// So is a section header given twice: inih does not report headers, so they
+// are found here, with their line.
+std::optional<Error> repeated_section(std::string_view text) {
+    std::set<std::string, std::less<>> seen;
+    size_t line = 0;
+    for (std::string_view rest = text; !rest.empty();) {
+        size_t end = rest.find('\n');
+        std::string_view l = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+        ++line;
+        l.remove_prefix(std::min(l.find_first_not_of(" \t"), l.size()));
+        size_t close = l.find(']');
+        if (!l.starts_with('[') || close == std::string_view::npos) continue;
+        std::string name(l.substr(1, close - 1));
+        if (!seen.insert(name).second)
+            return fail(ErrorKind::config, fmt::format("line {}: [{}]: section given twice", line, name));
+    }
+    return std::nullopt;
+}
+
 int on_key(void* user, const char* section, const char* key, const char* value) {
     auto* p = static_cast<Parsing*>(user);
     if (!p->error.empty()) return 1;
-    p->error = apply(*p, section, key, value);
+    p->error = refuse_repeated_key(*p, section, key);
+    if (p->error.empty()) p->error = apply(*p, section, key, value);
     return p->error.empty() ? 1 : 0;
 }
 
@@ -157,7 +213,14 @@ Result<Config> finish(Parsing& p) {
 
 }  // namespace
 
+std::vector<ConfigKeyDoc> config_key_docs() {
+    std::vector<ConfigKeyDoc> out;
+    for (const Key& k : keys()) out.push_back(k.doc);
+    return out;
+}
+
 Result<Config> parse_config(std::string_view text) {
+    if (auto repeated = repeated_section(text)) return *repeated;
     Parsing p;
     std::string copy(text);
     int rc = ini_parse_string(copy.c_str(), on_key, &p);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "credentials.hpp"
 #include "db_names.hpp"
@@ -52,6 +53,16 @@ bool valid_table_prefix(std::string_view prefix);
 // So does the schema name: [a-z_][a-z0-9_]*, and not a schema PostgreSQL or
 // Moodle own (uninstall drops it whole).
 bool valid_schema_name(std::string_view schema);
+
+// What the documentation says of a key: txtpushd.conf(5) and the README's
+// table are generated from these, so they cannot drift from the parser.
+struct ConfigKeyDoc {
+    std::string_view section;
+    std::string_view name;
+    std::string_view default_value;
+    std::string_view meaning;
+};
+std::vector<ConfigKeyDoc> config_key_docs();
 
 Result<Config> parse_config(std::string_view text);
 Result<Config> load_config(const std::string& path);

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "version.hpp"
+
 #include <fmt/format.h>
 
 namespace txtpush {
@@ -103,6 +105,8 @@ std::string render_prometheus(const Metrics& m, const PoolGauges& g) {
     for (const ChildState& c : g.children)
         out += fmt::format("txtpush_child_pid{{slot=\"{}\",role=\"{}\"}} {}\n", c.slot, c.role, c.pid);
     single(out, "txtpush_start_time_seconds", "gauge", "When the master started, Unix seconds.", g.start_time);
+    metric(out, "txtpush_build_info", "gauge", "The running release (always 1).");
+    out += fmt::format("txtpush_build_info{{version=\"{}\"}} 1\n", kVersion);
     return out;
 }
 

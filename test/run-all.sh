@@ -3,9 +3,11 @@
 #  1. installs the packages (deploy/install-deps.sh);
 #  2. builds and runs every CTest suite: unit, integration and end-to-end
 #     against a real PostgreSQL and nginx that the suite starts and stops;
-#  3. runs the unit and integration tests again under AddressSanitizer and
+#  3. builds the Debian package, lints it, installs it and follows the
+#     README's deployment steps with it (test/package/check-package.sh);
+#  4. runs the unit and integration tests again under AddressSanitizer and
 #     UndefinedBehaviorSanitizer;
-#  4. runs each libFuzzer target (clang) for a bounded time.
+#  5. runs each libFuzzer target (clang) for a bounded time.
 # TXTPUSH_FUZZ_SECONDS (default 30) sets how long each fuzz target runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,6 +24,9 @@ mkdir -p build build-asan && chmod 0700 build build-asan
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure --timeout 300)
+
+echo "== the Debian package: lint, install, deploy as the README says"
+test/package/check-package.sh build
 
 echo "== unit and integration tests under ASan and UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON -DTXTPUSH_SANITIZE=ON \

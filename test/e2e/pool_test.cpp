@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -290,13 +293,43 @@ bool is_zombie(pid_t pid) {
     return end != std::string::npos && end + 2 < stat.size() && stat[end + 2] == 'Z';
 }
 
+// The path of the stack's FastCGI socket.
+std::string stack_socket() {
+    std::string rundir = test::read_text(test::stack_dir() + "/rundir");
+    return rundir.substr(0, rundir.find('\n')) + "/txtpushd.sock";
+}
+
+bool gone_or_zombie(pid_t pid) { return ::kill(pid, 0) != 0 || is_zombie(pid); }
+
+// Starts txtpushd as systemd starts a socket-activated service: the listening
+// socket as fd 3, LISTEN_FDS=1, LISTEN_PID its own pid. It becomes the stack's
+// txtpushd (pid file, log).
+pid_t start_activated(int listen_fd) {
+    std::string log = test::stack_dir() + "/txtpushd.log";
+    std::string bin = std::string(TXTPUSH_BUILD_DIR) + "/txtpushd";
+    std::string conf = test::stack_dir() + "/txtpushd.conf";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int out = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        ::dup2(listen_fd, 3);
+        ::close_range(4, ~0U, 0);  // nothing else of the test's (its database connections)
+        ::setenv("LISTEN_FDS", "1", 1);
+        ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+        ::execl(bin.c_str(), bin.c_str(), "-c", conf.c_str(), nullptr);
+        ::_exit(127);
+    }
+    std::ofstream(test::stack_dir() + "/txtpushd.pid") << pid << "\n";
+    return pid;
+}
+
 }  // namespace
 
 TEST_F(Pool, AStopSignalDuringABodyReadDoesNotChangeTheAnswer) {
     // libfcgi does not retry a read cut by EINTR: a SIGTERM arriving while a
     // worker reads a body used to turn a valid push into a 400.
-    std::string socket = test::read_text(test::stack_dir() + "/rundir");
-    socket = socket.substr(0, socket.find('\n')) + "/txtpushd.sock";
+    std::string socket = stack_socket();
     auto workers = test::child_pids("worker");
     ASSERT_FALSE(workers.empty());
     std::string body = test::push_body("gateway", "secret", status_push(600001));
@@ -338,5 +371,48 @@ TEST_F(Pool, AReloadWhoseWorkersCannotReachTheDatabaseNeverBlocksTheMaster) {
     HttpResponse r = push(status_push(610001));
     EXPECT_TRUE(r.status == 202 || r.status == 200) << r.status << " " << r.body;
     config_.restore();
+    EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+}
+
+TEST_F(Pool, ARestartUnderLoadFailsNoRequestWhenTheSocketIsHeldAsSystemdHoldsIt) {
+    // txtpushd.socket: systemd keeps the listening socket across a restart,
+    // so connections wait in its queue while the new master starts.
+    std::string path = stack_socket();
+    struct stat st{};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    pid_t started_by_stack = master_pid();
+    ASSERT_EQ(::kill(started_by_stack, SIGTERM), 0);
+    for (int i = 0; i < 400 && !gone_or_zombie(started_by_stack); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(gone_or_zombie(started_by_stack));
+
+    int held = ::socket(AF_UNIX, SOCK_STREAM, 0);  // what systemd holds
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    ::unlink(path.c_str());
+    ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(::chmod(path.c_str(), st.st_mode & 07777), 0);
+    ASSERT_EQ(::chown(path.c_str(), st.st_uid, st.st_gid), 0);
+    ASSERT_EQ(::listen(held, 511), 0);
+
+    size_t at = test::stack_log_size();
+    pid_t first = start_activated(held);
+    ASSERT_TRUE(wait_for_log(at, "event=listen_inherited", std::chrono::seconds(10))) << test::stack_log(at);
+    ASSERT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+    Load load(4, 700000);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_EQ(::kill(first, SIGTERM), 0);  // systemctl restart: stop, then start
+    int status = 0;
+    ::waitpid(first, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    start_activated(held);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto answers = load.stop();
+    ::close(held);
+    EXPECT_GT(answers[200], 0);
+    answers.erase(200);
+    EXPECT_TRUE(answers.empty()) << "requests failed across the restart: " << answers.begin()->first << " x"
+                                 << answers.begin()->second;
     EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
 }

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
 #include "config.hpp"
 
 using namespace txtpush;
@@ -76,4 +81,32 @@ TEST(Config, TheShippedExampleIsValid) {
     EXPECT_EQ(c->socket_group, "www-data");
     EXPECT_EQ(c->spool_dir, "/var/lib/txtpush/spool");
     EXPECT_EQ(c->request_timeout, 30u);
+}
+
+TEST(Config, AKeyGivenTwiceIsRefused) {
+    auto c = parse_config("[server]\nworkers = 2\nworkers = 3\n[push]\nusername = gw\npassword = pw\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().reason, "line 3: [server] workers: given twice");
+}
+
+TEST(Config, ASectionGivenTwiceIsRefused) {
+    auto c = parse_config("[spool]\ndir = /a\n[push]\nusername = gw\npassword = pw\n[spool]\nmax_bytes = 2097152\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().reason, "line 6: [spool]: section given twice");
+}
+
+TEST(Config, EveryDocumentedDefaultIsAValueTheParserTakesAndTheExampleShowsEveryKey) {
+    std::string example = [] {
+        std::ifstream in(std::string(TXTPUSH_SOURCE_DIR) + "/deploy/txtpushd.conf.example");
+        std::ostringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }();
+    for (const ConfigKeyDoc& k : config_key_docs()) {
+        EXPECT_NE(example.find(std::string(k.name) + " ="), std::string::npos) << k.name;
+        if (k.default_value.starts_with("(") || k.section == "push") continue;
+        auto c = parse_config(fmt::format("[{}]\n{} = {}\n[push]\nusername = gw\npassword = pw\n", k.section, k.name,
+                                          k.default_value));
+        EXPECT_TRUE(c.ok()) << k.section << "." << k.name << ": " << c.error().reason;
+    }
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The Debian package, as an operator meets it (run as root by test/run-all.sh):
+#  1. builds it (cpack) and lints it: lintian finds no error;
+#  2. installs it with apt, which pulls its dependencies;
+#  3. checks what the install did: man pages, the txtpush user, the config's
+#     mode and group, check-config on the installed config;
+#  4. follows the README's deployment steps with the installed files: edit
+#     /etc/txtpush/txtpushd.conf, include /etc/nginx/snippets/txtpush.conf in a
+#     server block, run migrate and the grants, start /usr/sbin/txtpushd as the
+#     txtpush user (as the systemd unit does), push the sample through nginx;
+#  5. runs the installed binary against the test stack (deploy/local-stack.sh).
+# Then removes the package if it was not installed before, and stops all it started.
+#   test/package/check-package.sh BUILD_DIR
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build=$(cd "${1:?BUILD_DIR}" && pwd)
+port=18090
+work=$(mktemp -d /tmp/txtpush-package.XXXXXX)
+chmod 0711 "$work"
+stack="$work/stack"
+deploy_nginx="$work/nginx"
+txtpushd_pid=""
+was_installed=$(dpkg-query -W -f='${Status}' txtpush 2>/dev/null | grep -c "ok installed" || true)
+conf_backup="$work/txtpushd.conf.orig"
+
+cleanup() {
+    [ -n "$txtpushd_pid" ] && kill -TERM "$txtpushd_pid" 2>/dev/null && wait "$txtpushd_pid" 2>/dev/null || true
+    [ -f "$deploy_nginx/nginx.pid" ] && nginx -p "$deploy_nginx" -c "$deploy_nginx/nginx.conf" -s stop 2>/dev/null || true
+    "$root/deploy/local-stack.sh" stop "$stack" >/dev/null 2>&1 || true
+    if [ "$was_installed" = 0 ]; then
+        apt-get purge -y -qq txtpush >/dev/null 2>&1 || true
+    elif [ -f "$conf_backup" ]; then
+        cp "$conf_backup" /etc/txtpush/txtpushd.conf
+    fi
+    rm -rf "$work" /run/txtpush
+}
+trap cleanup EXIT
+
+fail() { echo "package check failed: $*" >&2; exit 1; }
+step() { echo "-- $*"; }
+
+step "build the package"
+cmake --build "$build" --target package >/dev/null
+deb=$(ls "$build"/txtpush_*_amd64.deb)
+step "lintian $(basename "$deb")"
+lintian --fail-on error "$deb"
+
+step "install it with apt"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
+[ -f "$conf_backup" ] || cp /etc/txtpush/txtpushd.conf "$conf_backup"
+dpkg -L txtpush | grep -qx /usr/sbin/txtpushd || fail "no /usr/sbin/txtpushd"
+/usr/sbin/txtpushd --version | grep -qx "txtpushd $(dpkg-query -W -f='${Version}' txtpush | cut -d- -f1)" ||
+    fail "--version disagrees with the package version"
+
+step "man pages, user, config"
+MANPAGER=cat MANWIDTH=80 man txtpushd 2>/dev/null | grep -q "EXIT STATUS" || fail "man txtpushd"
+MANPAGER=cat MANWIDTH=80 man txtpushd.conf 2>/dev/null | grep -q "request_timeout" || fail "man txtpushd.conf"
+getent passwd txtpush >/dev/null || fail "no txtpush user"
+[ "$(stat -c '%a %U %G' /etc/txtpush/txtpushd.conf)" = "640 root txtpush" ] ||
+    fail "config is $(stat -c '%a %U %G' /etc/txtpush/txtpushd.conf), expected 640 root txtpush"
+/usr/sbin/txtpushd check-config -c /etc/txtpush/txtpushd.conf
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify /lib/systemd/system/txtpushd.socket /lib/systemd/system/txtpushd.service
+fi
+
+step "a database for the deployment (the test stack's PostgreSQL)"
+bin="$work/bin"
+mkdir -p "$bin" && ln -s /usr/sbin/txtpushd "$bin/txtpushd"
+mkdir -p "$stack"
+"$root/deploy/local-stack.sh" start "$stack" "$bin" "$port" >/dev/null
+pgdir=$(cat "$stack/pgdir")
+runuser -u postgres -- sh -c "cd / && createdb -h $pgdir deploy && psql -q -h $pgdir -d deploy -c 'CREATE ROLE txtpush LOGIN'" >/dev/null
+
+step "the README's steps: edit the config"
+sed -i -e "s|^conninfo = .*|conninfo = host=$pgdir dbname=deploy user=txtpush|" \
+    -e "s|^password_sha256 = .*|password_sha256 = $(printf '%s' 'deploy-secret' | /usr/sbin/txtpushd hash-password)|" \
+    /etc/txtpush/txtpushd.conf
+/usr/sbin/txtpushd check-config -c /etc/txtpush/txtpushd.conf
+step "migrate and grant"
+(cd / && /usr/sbin/txtpushd migrate -c /etc/txtpush/txtpushd.conf --conninfo "host=$pgdir dbname=deploy user=postgres" 2>/dev/null)
+/usr/sbin/txtpushd grants txtpush -c /etc/txtpush/txtpushd.conf |
+    runuser -u postgres -- sh -c "cd / && psql -q -v ON_ERROR_STOP=1 -h $pgdir -d deploy" >/dev/null
+step "start txtpushd as the unit does (user txtpush, /run/txtpush, /var/lib/txtpush)"
+install -d -m 0755 -o txtpush -g txtpush /run/txtpush
+install -d -m 0750 -o txtpush -g txtpush /var/lib/txtpush
+runuser -u txtpush -g txtpush -G www-data -- /usr/sbin/txtpushd -c /etc/txtpush/txtpushd.conf 2>"$work/txtpushd.log" &
+txtpushd_pid=$!
+for _ in $(seq 1 100); do [ -S /run/txtpush/txtpushd.sock ] && break; sleep 0.05; done
+[ -S /run/txtpush/txtpushd.sock ] || fail "txtpushd did not open its socket: $(cat "$work/txtpushd.log")"
+step "include the snippet in a server block"
+mkdir -p "$deploy_nginx/logs"
+cp /etc/nginx/fastcgi_params "$deploy_nginx/"
+cat >"$deploy_nginx/nginx.conf" <<CONF
+user www-data;  # as Debian's nginx.conf
+pid $deploy_nginx/nginx.pid;
+error_log $deploy_nginx/logs/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $deploy_nginx/body;
+    server {
+        listen 127.0.0.1:$((port + 1));
+        include /etc/nginx/snippets/txtpush.conf;
+    }
+}
+CONF
+nginx -p "$deploy_nginx" -c "$deploy_nginx/nginx.conf"
+step "push the sample as the gateway does"
+answer=$(curl -s -w ' %{http_code}' --data-urlencode u=gateway --data-urlencode p=deploy-secret \
+    --data-urlencode "x@$root/deploy/sample-push.xml" "http://127.0.0.1:$((port + 1))/blocks/moodletxt/push.php")
+[[ $answer == ok*" 200" ]] || fail "push through the snippet answered: $answer"
+rows=$(runuser -u postgres -- sh -c "cd / && psql -tA -h $pgdir -d deploy -c 'SELECT count(*) FROM mdl_block_moodletxt_status'")
+[ "$rows" = 1 ] || fail "expected 1 status row, found $rows"
+
+step "the installed binary against the test stack"
+answer=$(curl -s -w ' %{http_code}' --data-urlencode u=gateway --data-urlencode p=secret \
+    --data-urlencode "x@$root/deploy/sample-push.xml" "http://127.0.0.1:$port/blocks/moodletxt/push.php")
+[[ $answer == ok*" 200" ]] || fail "push to the stack answered: $answer"
+echo "package ok: $(basename "$deb")"
