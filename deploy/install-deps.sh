@@ -8,6 +8,6 @@ apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config ca-certificates curl \
     libfcgi-dev libxml2-dev libpqxx-dev libfmt-dev libinih-dev libcli11-dev \
     libphonenumber-dev libsystemd-dev libssl-dev libgtest-dev \
-    postgresql-15 postgresql-client-15 nginx-light \
+    postgresql-15 postgresql-client-15 nginx-light pgbouncer \
     clang wrk gnuplot-nox linux-perf \
     dpkg-dev file lintian man-db groff-base prometheus >/dev/null

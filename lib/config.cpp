@@ -126,6 +126,17 @@ const std::vector<Key>& keys() {
         {{"database", "schema", "txtpush",
           "txtpush's own PostgreSQL schema, holding all its objects (a-z, 0-9 and _; not public)"},
          checked_name(&Config::schema, valid_schema_name, "a-z, 0-9 and _, not starting with a digit, not public")},
+        {{"database", "pool_mode", "session",
+          "session: txtpushd keeps its own connection per worker and prepares its statements once (direct to "
+          "PostgreSQL, or a session pooler); transaction: behind PgBouncer's pool_mode = transaction, statements "
+          "are sent unnamed each time and the session settings come from the pooler's connect_query (README: "
+          "Scaling out)"},
+         [](Parsing& p, std::string_view v) {
+             if (v == "session") p.config.pool_mode = PoolMode::session;
+             else if (v == "transaction") p.config.pool_mode = PoolMode::transaction;
+             else return std::string("expected session or transaction");
+             return std::string{};
+         }},
         {{"spool", "dir", "/var/lib/txtpush/spool", "where pushes wait (durably) while the database cannot take them"},
          text(&Config::spool_dir)},
         {{"spool", "max_bytes", "268435456", "spool size cap in bytes; when full: 503"},

@@ -14,6 +14,10 @@
 
 namespace txtpush {
 
+// How txtpushd reaches PostgreSQL: directly (or through a session pooler),
+// or through a transaction pooler such as PgBouncer's pool_mode = transaction.
+enum class PoolMode { session, transaction };
+
 struct Config {
     // [server]
     std::string listen = "/run/txtpush/txtpushd.sock";  // unix path, or host:port
@@ -31,6 +35,7 @@ struct Config {
     std::string conninfo = "dbname=moodle";
     std::string table_prefix = "mdl_";  // Moodle's
     std::string schema = "txtpush";     // txtpush's own PostgreSQL schema
+    PoolMode pool_mode = PoolMode::session;
 
     // [spool]: pushes the database could not take, replayed when it can
     std::string spool_dir = "/var/lib/txtpush/spool";

@@ -238,6 +238,29 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
     return "XX000";
 }
 
+// How a worker runs its statements: prepared once per connection, by name;
+// or, behind a transaction pooler (PgBouncer's pool_mode = transaction, whose
+// server connections change under the client), sent each time with their text
+// as unnamed statements.
+class Statements {
+public:
+    Statements(bool named, const DbNames& names) : named_(named) {
+        for (auto& [name, sql] : prepared_statements(names)) sql_[name] = std::move(sql);
+    }
+    bool named() const { return named_; }
+    const std::map<std::string, std::string>& all() const { return sql_; }
+
+    template <class... Args>
+    pqxx::result run(pqxx::transaction_base& tx, const std::string& name, Args&&... args) const {
+        if (named_) return tx.exec_prepared(name, std::forward<Args>(args)...);
+        return tx.exec_params(sql_.at(name), std::forward<Args>(args)...);
+    }
+
+private:
+    bool named_;
+    std::map<std::string, std::string> sql_;
+};
+
 }  // namespace
 
 StoreOptions store_options(const Config& config) {
@@ -245,7 +268,8 @@ StoreOptions store_options(const Config& config) {
     // cancelled (57014, transient: the push is spooled) rather than its
     // worker killed; the spooler gets the same bound.
     unsigned timeout_ms = config.request_timeout > 1 ? (config.request_timeout - 1) * 1000 : 0;
-    return StoreOptions{config.conninfo, config.names(), config.unknown_sender_name, timeout_ms};
+    return StoreOptions{config.conninfo, config.names(), config.unknown_sender_name, timeout_ms,
+                        config.pool_mode == PoolMode::transaction};
 }
 
 ErrorKind classify_sqlstate(std::string_view sqlstate) {
@@ -268,7 +292,12 @@ std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNam
 
 class PushStore::Session {
 public:
-    Session(const StoreOptions& options) : conn(with_connect_timeout(options.conninfo)) {
+    Session(const StoreOptions& options, const Log& log)
+        : conn(with_connect_timeout(options.conninfo)), statements(!options.transaction_pooling, options.names) {
+        if (options.transaction_pooling) {
+            check_pooled_settings(log);
+            return;
+        }
         // "200 means committed" must not depend on the server's default.
         conn.set_variable("synchronous_commit", "on");
         // Every lookup here goes by key. A plan cached while a table was
@@ -280,9 +309,23 @@ public:
         conn.set_variable("jit", "off");
         if (options.statement_timeout_ms > 0)
             conn.set_variable("statement_timeout", std::to_string(options.statement_timeout_ms));
-        for (const auto& [name, sql] : prepared_statements(options.names)) conn.prepare(name, sql);
+        for (const auto& [name, sql] : statements.all()) conn.prepare(name, sql);
     }
     pqxx::connection conn;
+    Statements statements;
+
+private:
+    // Behind a transaction pooler a session SET would land on whichever server
+    // connection runs it: the pooler sets them (PgBouncer's connect_query,
+    // README "Scaling out"). What matters for "200 means committed" is checked.
+    void check_pooled_settings(const Log& log) {
+        pqxx::nontransaction tx(conn);
+        std::string sync = tx.exec("SELECT current_setting('synchronous_commit')")[0][0].as<std::string>();
+        if (sync != "on" && sync != "remote_apply" && sync != "remote_write")
+            log.warn("db_synchronous_commit_off",
+                     {{"synchronous_commit", sync},
+                      {"hint", "set it to on in the pooler's connect_query: a 200 may not be on disk"}});
+    }
 };
 
 PushStore::PushStore(StoreOptions options, const Log& log) : options_(std::move(options)), log_(log) {}
@@ -295,7 +338,7 @@ bool PushStore::connect() {
     auto now = steady_clock::now();
     if (now < next_attempt_) return false;
     try {
-        session_ = std::make_unique<Session>(options_);
+        session_ = std::make_unique<Session>(options_, log_);
         if (backoff_.count() > 0) log_.info("db_reachable");
         backoff_ = milliseconds(0);
         return true;
@@ -316,11 +359,11 @@ struct SettingsRead {
     int64_t inbox_watermark = 0;
 };
 
-SettingsRead read_settings(pqxx::transaction_base& tx, const std::string& unknown_name) {
+SettingsRead read_settings(const Statements& st, pqxx::transaction_base& tx, const std::string& unknown_name) {
     SettingsRead out;
     RoutingSettings& s = out.settings;
     s.unknown_name = unknown_name;
-    for (const auto& row : tx.exec_prepared("settings")) {
+    for (const auto& row : st.run(tx, "settings")) {
         std::string name = row[0].as<std::string>(), value = row[1].as<std::string>();
         if (name == "Phone_Number_Source" && (value == "phone1" || value == "phone2")) s.phone_column = value;
         else if (name == "Default_International_Prefix") s.phone.international_prefix = value;
@@ -339,7 +382,7 @@ std::set<std::string> sender_keys(const std::vector<PhoneNumber>& numbers) {
     return keys;
 }
 
-RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& messages,
+RoutingData read_routing_data(const Statements& st, pqxx::work& txn, const std::vector<InboundSms>& messages,
                               const std::set<std::string>& keys, const RoutingSettings& s) {
     RoutingData data;
     std::set<std::string> names;
@@ -347,14 +390,14 @@ RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& me
     JsonRows name_list;
     for (const auto& n : names) name_list.value(n);
     JsonRows account_ids;
-    for (const auto& row : txn.exec_prepared("accounts", name_list.str())) {
+    for (const auto& row : st.run(txn, "accounts", name_list.str())) {
         Account a{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<int64_t>(), row[3].as<bool>(),
                   row[4].as<bool>()};
         if (a.inbound_enabled) account_ids.value(a.id);
         data.accounts.push_back(std::move(a));
     }
     if (!account_ids.empty()) {
-        for (const auto& row : txn.exec_prepared("filters", account_ids.str())) {
+        for (const auto& row : st.run(txn, "filters", account_ids.str())) {
             int64_t id = row[0].as<int64_t>();
             if (data.filters.empty() || data.filters.back().id != id)
                 data.filters.push_back({id, row[1].as<int64_t>(), row[2].as<bool>(), row[3].as<std::string>(), {}});
@@ -366,10 +409,10 @@ RoutingData read_routing_data(pqxx::work& txn, const std::vector<InboundSms>& me
     for (const auto& k : keys) key_list.value(k);
     const std::string& intl = s.phone.international_prefix;
     const std::string& natl = s.phone.national_prefix;
-    for (const auto& row : txn.exec_prepared("senders", key_list.str(), intl, natl, s.phone_column))
+    for (const auto& row : st.run(txn, "senders", key_list.str(), intl, natl, s.phone_column))
         data.senders.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                                 row[3].as<std::string>()});
-    for (const auto& row : txn.exec_prepared("contacts", key_list.str(), intl, natl))
+    for (const auto& row : st.run(txn, "contacts", key_list.str(), intl, natl))
         data.contacts.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                                  row[3].as<std::string>(), row[4].as<bool>(), row[5].as<int64_t>()});
     return data;
@@ -439,7 +482,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         // instead of BEGIN, statement, COMMIT. Most pushes are just this.
         if (statuses.empty()) return report;
         pqxx::nontransaction single(session_->conn);
-        report.statuses_new = single.exec_prepared("status_upsert", statuses.str(), request_id).affected_rows();
+        report.statuses_new = session_->statements.run(single, "status_upsert", statuses.str(), request_id).affected_rows();
         return report;
     }
 
@@ -450,35 +493,35 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     std::set<std::string> keys;
     if (!push.inbound.empty()) {
         pqxx::nontransaction prep(session_->conn);
-        read = read_settings(prep, options_.unknown_sender_name);
+        read = read_settings(session_->statements, prep, options_.unknown_sender_name);
         for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
         keys = sender_keys(numbers);
-        if (read.directory_stale && !keys.empty()) prep.exec_prepared("refresh_directory");
+        if (read.directory_stale && !keys.empty()) session_->statements.run(prep, "refresh_directory");
         int64_t floor = std::max(read.inbox_watermark, inbox_floor_.settled);
-        auto caught = prep.exec_prepared("inbox_catch_up", floor)[0];
+        auto caught = session_->statements.run(prep, "inbox_catch_up", floor)[0];
         inbox_floor_.read(caught[1].as<int64_t>(), caught[2].as<int64_t>(), caught[3].as<int64_t>());
     }
 
     pqxx::work txn(session_->conn);
     if (!statuses.empty())
-        report.statuses_new = txn.exec_prepared("status_upsert", statuses.str(), request_id).affected_rows();
+        report.statuses_new = session_->statements.run(txn, "status_upsert", statuses.str(), request_id).affected_rows();
 
     if (!push.inbound.empty()) {
         report.inbound = push.inbound.size();
         const RoutingSettings& settings = read.settings;
-        Routed routed = route(push.inbound, numbers, read_routing_data(txn, push.inbound, keys, settings), settings);
+        Routed routed = route(push.inbound, numbers, read_routing_data(session_->statements, txn, push.inbound, keys, settings), settings);
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
         for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
 
         JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
         if (!inbox.empty())
-            report.inbox_rows_new = txn.exec_prepared("inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
+            report.inbox_rows_new = session_->statements.run(txn, "inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
         JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
         report.unrouted = routed.unrouted.size();
-        if (!unrouted.empty()) txn.exec_prepared("unrouted_upsert", unrouted.str(), request_id);
+        if (!unrouted.empty()) session_->statements.run(txn, "unrouted_upsert", unrouted.str(), request_id);
     }
-    if (!flags.rows().empty()) txn.exec_prepared("flags_upsert", flags.rows().str());
+    if (!flags.rows().empty()) session_->statements.run(txn, "flags_upsert", flags.rows().str());
     txn.commit();
     report.truncated_values = flags.truncated();
     return report;
@@ -497,7 +540,7 @@ Result<size_t> PushStore::catch_up_inbox() {
     if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
     try {
         pqxx::nontransaction tx(session_->conn);
-        return tx.exec_prepared("inbox_watch_advance")[0][0].as<size_t>();
+        return session_->statements.run(tx, "inbox_watch_advance")[0][0].as<size_t>();
     } catch (const std::exception& e) {
         session_.reset();
         return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));
@@ -512,7 +555,7 @@ Result<size_t> PushStore::reroute_unrouted(int64_t now) {
             Push batch;
             {
                 pqxx::read_transaction txn(session_->conn);
-                for (const auto& row : txn.exec_prepared("unrouted_pending", after)) {
+                for (const auto& row : session_->statements.run(txn, "unrouted_pending", after)) {
                     after = row[0].as<int64_t>();
                     batch.inbound.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<std::string>(),
                                              row[4].as<int64_t>(), row[5].as<std::string>(),
@@ -524,7 +567,7 @@ Result<size_t> PushStore::reroute_unrouted(int64_t now) {
             if (!stored) return stored.error();
         }
         pqxx::nontransaction mark(session_->conn);
-        return static_cast<size_t>(mark.exec_prepared("unrouted_mark_routed").affected_rows());
+        return static_cast<size_t>(session_->statements.run(mark, "unrouted_mark_routed").affected_rows());
     } catch (const std::exception& e) {
         return fail(ErrorKind::transient, fmt::format("cannot re-route: {}", e.what()));
     }

@@ -45,6 +45,7 @@ struct StoreOptions {
     DbNames names;
     std::string unknown_sender_name = "Unknown";
     unsigned statement_timeout_ms = 0;  // per session; 0 keeps the server's
+    bool transaction_pooling = false;   // behind PgBouncer's pool_mode = transaction: no named statements
 };
 
 StoreOptions store_options(const Config& config);
