@@ -33,8 +33,15 @@ install(TARGETS txtpushd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(FILES ${MAN_DIR}/txtpushd.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${MAN_DIR}/txtpushd.conf.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES deploy/txtpushd.service deploy/txtpushd.socket DESTINATION /lib/systemd/system)
-install(FILES deploy/txtpushd.conf.example DESTINATION /etc/txtpush RENAME txtpushd.conf
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+# A conffile of the package; a source install (`cmake --install`) never
+# overwrites one an operator already has.
+install(CODE "if(EXISTS \"\$ENV{DESTDIR}/etc/txtpush/txtpushd.conf\")
+  message(STATUS \"Keeping /etc/txtpush/txtpushd.conf\")
+else()
+  file(INSTALL ${CMAKE_SOURCE_DIR}/deploy/txtpushd.conf.example DESTINATION /etc/txtpush
+       RENAME txtpushd.conf PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+endif()")
+install(FILES deploy/txtpush.tmpfiles DESTINATION lib/tmpfiles.d RENAME txtpush.conf)
 install(FILES deploy/nginx/txtpush.conf DESTINATION /etc/nginx/snippets)
 install(FILES deploy/fail2ban/txtpush.conf DESTINATION /etc/fail2ban/filter.d)
 install(DIRECTORY sql/ DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush/sql)
@@ -64,6 +71,6 @@ set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nginx | nginx-light, postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postgresql, fail2ban, prometheus")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/deploy/debian/conffiles ${CMAKE_SOURCE_DIR}/deploy/debian/postinst
-    ${CMAKE_SOURCE_DIR}/deploy/debian/postrm)
+    ${CMAKE_SOURCE_DIR}/deploy/debian/prerm ${CMAKE_SOURCE_DIR}/deploy/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

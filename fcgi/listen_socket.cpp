@@ -122,10 +122,14 @@ static std::optional<Result<Fd>> inherited_socket(const Log& log) {
     return Fd(fd);
 }
 
-Result<Fd> open_listen_socket(const Config& config, const Log& log) {
-    if (auto inherited = inherited_socket(log)) return std::move(*inherited);
-    if (!config.listen.empty() && config.listen[0] == '/') return open_unix(config);
-    return open_tcp(config, log);
+Result<ListenSocket> open_listen_socket(const Config& config, const Log& log) {
+    if (auto inherited = inherited_socket(log)) {
+        if (!*inherited) return inherited->error();
+        return ListenSocket{std::move(**inherited), "systemd socket (fd 3)"};
+    }
+    auto opened = !config.listen.empty() && config.listen[0] == '/' ? open_unix(config) : open_tcp(config, log);
+    if (!opened) return opened.error();
+    return ListenSocket{std::move(*opened), config.listen};
 }
 
 }  // namespace txtpush

@@ -35,7 +35,11 @@ private:
 // The socket systemd passed (socket activation), else one it binds and
 // listens on (backlog 511, as php-fpm). A unix socket gets the
 // configured mode and owner; a TCP address off loopback is logged as a warning.
-Result<Fd> open_listen_socket(const Config& config, const Log& log);
+struct ListenSocket {
+    Fd fd;
+    std::string name;  // for the log: the path or address, or systemd's
+};
+Result<ListenSocket> open_listen_socket(const Config& config, const Log& log);
 
 // Connections waiting in the accept queue of a TCP listening socket; -1 for
 // a unix socket, where Linux does not tell.

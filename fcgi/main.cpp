@@ -2,7 +2,9 @@
 // FastCGI pool or one of the operator commands.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -101,9 +103,22 @@ int run_uninstall(const std::string& path, const std::string& conninfo, Log& log
     }
 }
 
-int run_grants(const std::string& path, const std::string& role) {
+// grants and sql work without a config file (Moodle's defaults), but not
+// with a broken one.
+std::optional<DbNames> names_of(const std::string& path) {
+    if (!std::filesystem::exists(path)) return Config{}.names();
     auto config = load_config(path);
-    DbNames names = config ? config->names() : Config{}.names();
+    if (!config) {
+        std::cerr << config.error().reason << "\n";
+        return std::nullopt;
+    }
+    return config->names();
+}
+
+int run_grants(const std::string& path, const std::string& role) {
+    auto found = names_of(path);
+    if (!found) return kExitBadConfig;
+    const DbNames& names = *found;
     std::cout << grants_sql(names, role);
     return kExitOk;
 }
@@ -172,8 +187,9 @@ int run_quarantine_command(const std::string& path, const std::string& action, c
 }
 
 int run_print_sql(const std::string& path) {
-    auto config = load_config(path);
-    DbNames names = config ? config->names() : Config{}.names();
+    auto found = names_of(path);
+    if (!found) return kExitBadConfig;
+    const DbNames& names = *found;
     for (const auto& [name, sql] : prepared_statements(names)) std::cout << "-- " << name << sql << ";\n\n";
     return kExitOk;
 }
@@ -194,7 +210,21 @@ int run_reroute(const std::string& path, Log& log) {
     return kExitOk;
 }
 
-std::string as_quoted(std::string_view text) { return "\"" + replace_all(std::string(text), "\"", "\\\"") + "\""; }
+// A value on one line, as in the log: quotes, backslashes and line breaks escaped.
+std::string as_quoted(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: out += c;
+        }
+    }
+    return out + "\"";
+}
 
 // `validate FILE`: the XSD check a worker makes, offline, and the rows the
 // document carries (routing needs the database: inbound SMS are listed as sent).

@@ -319,19 +319,19 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
     auto socket = open_listen_socket(config, log);
     if (!socket) {
         log.error("listen_failed", {{"error", socket.error().reason}});
-        return 1;
+        return socket.error().kind == ErrorKind::config ? 2 : 1;
     }
     SharedScoreboard shared;
     Scoreboard& board = shared.get();
     Pool pool;
     pool.config = config;
-    pool.listen_fd = socket->get();
+    pool.listen_fd = socket->fd.get();
     pool.size = pool_size(config);
     board.pool_size.store(pool.size);
     board.start_time.store(static_cast<uint64_t>(unix_now()));
     Spool(config.spool_dir, config.spool_max_bytes, &board.spool).recount();  // before any child uses it
     fill(pool, board, validator, log);
-    log.info("started", {{"version", std::string(kVersion)}, {"listen", config.listen}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
+    log.info("started", {{"version", std::string(kVersion)}, {"listen", socket->name}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
 
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kTick).count()};

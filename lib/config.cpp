@@ -179,8 +179,10 @@ std::string refuse_repeated_key(Parsing& p, const std::string& section, const st
 }
 
 // So is a section header given twice: inih does not report headers, so they
-// are found here, with their line.
-std::optional<Error> repeated_section(std::string_view text) {
+// are found here, with their line. An indented line is refused too: inih
+// would take it as the continuation of the key before it (even a [section]).
+std::optional<Error> check_layout(std::string_view text) {
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 BOM, as inih skips it
     std::set<std::string, std::less<>> seen;
     size_t line = 0;
     for (std::string_view rest = text; !rest.empty();) {
@@ -188,7 +190,12 @@ std::optional<Error> repeated_section(std::string_view text) {
         std::string_view l = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
         ++line;
-        l.remove_prefix(std::min(l.find_first_not_of(" \t"), l.size()));
+        size_t start = std::min(l.find_first_not_of(" \t\r"), l.size());
+        l.remove_prefix(start);
+        if (l.empty() || l.starts_with(';') || l.starts_with('#')) continue;
+        if (start > 0)
+            return fail(ErrorKind::config, fmt::format("line {}: indented line (start keys and sections at the "
+                                                       "beginning of the line)", line));
         size_t close = l.find(']');
         if (!l.starts_with('[') || close == std::string_view::npos) continue;
         std::string name(l.substr(1, close - 1));
@@ -231,7 +238,7 @@ std::vector<ConfigKeyDoc> config_key_docs() {
 }
 
 Result<Config> parse_config(std::string_view text) {
-    if (auto repeated = repeated_section(text)) return *repeated;
+    if (auto wrong = check_layout(text)) return *wrong;
     Parsing p;
     std::string copy(text);
     int rc = ini_parse_string(copy.c_str(), on_key, &p);

@@ -6,7 +6,7 @@ set output png
 set multiplot layout 1,2
 set logscale xy
 set xlabel "concurrent connections"
-set xtics (1, 4, 16, 64)
+set xtics (1, 2, 4, 8, 16, 32, 64)
 set grid
 set key bottom right
 series(target, shape) = sprintf("< awk -F, '$1 == \"%s\" && $2 == \"%s\"' %s", target, shape, csv)
@@ -15,6 +15,7 @@ do for [shape in "status1 mixed50"] {
     col = shape eq "status1" ? 4 : 5
     plot series("txtpushd", shape) using 3:col with linespoints lw 2 pt 7 title "txtpushd", \
          series("transport", shape) using 3:col with linespoints pt 5 title "transport ceiling (nginx + no-op FastCGI)", \
-         series("database", shape) using 3:col with linespoints pt 9 title "database ceiling (pgbench)"
+         series("least_sql", shape) using 3:col with linespoints pt 9 title "database ceiling: least SQL (x: connections)", \
+         series("own_sql", shape) using 3:col with linespoints dt 2 pt 6 title "txtpushd's own SQL (diagnosis)"
 }
 unset multiplot

@@ -4,18 +4,29 @@
 #     25 inbound SMS routed through a keyword filter, Moodle users and contacts),
 #   - the transport ceiling: nginx + a no-op FastCGI responder (noop_fcgi, same
 #     libfcgi, unix socket and worker count) answering 200 to the same bodies,
-#   - the database ceiling: pgbench running the statements txtpushd prepares
-#     (`txtpushd sql`) for the same pushes, with as many connections,
+#   - the database ceiling: pgbench running the least SQL that writes the same
+#     rows (one INSERT for a status update; for the mixed push, the 25 status
+#     rows, the 30 inbox rows and their 9 link rows in two INSERT ... SELECT in
+#     one transaction; no routing reads, no ledger), at the connection count
+#     (1..32) that maximises it,
+#   - the combined ceiling: both share the same cores, so 1 / (1/transport +
+#     1/database); the headline ratio is txtpushd ÷ combined,
+#   - as a diagnosis, not a ceiling: pgbench running txtpushd's own statements
+#     (`txtpushd sql`) with as many connections as txtpushd has workers,
 # at several concurrencies, with wrk as the load generator. Writes
 # test/bench/results/latest.md, results.csv and throughput.png.
 #
-#   test/bench/run.sh            (as root; BENCH_SECONDS=10 per point, BENCH_CONCURRENCY="1 4 16 64")
+#   test/bench/run.sh            (as root; BENCH_SECONDS=10 per point, BENCH_CONCURRENCY="1 4 16 64",
+#                                 BENCH_WORKERS=8 txtpushd's and the no-op responder's worker count,
+#                                 BENCH_DB_CONNECTIONS="1 2 4 8 16 32" tried for the database ceiling)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build=${BENCH_BUILD:-$root/build-bench}
 seconds=${BENCH_SECONDS:-10}
 concurrency=${BENCH_CONCURRENCY:-"1 4 16 64"}
+bench_workers=${BENCH_WORKERS:-8}
+db_connections=${BENCH_DB_CONNECTIONS:-"1 2 4 8 16 32"}
 rss_requests=${BENCH_RSS_REQUESTS:-100000}
 dir=/tmp/txtpush-bench
 out=$here/results
@@ -35,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "$dir" && mkdir -p "$dir" "$out"
 "$root/deploy/local-stack.sh" start "$dir" "$build" "$port" >/dev/null
+sed -i "s/^workers = .*/workers = $bench_workers/" "$dir/txtpushd.conf"
+kill -HUP "$(cat "$dir/txtpushd.pid")" && sleep 1
 pghost=$(cat "$dir/pgdir")
 psql_bench() { "$pgbin/psql" -q -h "$pghost" -U postgres -d txtpush -v ON_ERROR_STOP=1 "$@"; }
 psql_bench -f "$here/seed.sql" >/dev/null
@@ -80,6 +93,19 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
     printf '%s\n' "${sql//'$4'/"(SELECT coalesce(max(id), 0) - 200 FROM mdl_block_moodletxt_inbox)"}"
     echo 'COMMIT;'
 } > "$dir/pgbench-mixed50.sql"
+
+# The least SQL that writes the same Moodle rows: no routing reads, no ledger.
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo "INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime) VALUES (:t, 5, 'Delivered To Handset', 1764000000);"
+} > "$dir/least-status1.sql"
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo 'BEGIN;'
+    echo "INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime) SELECT :t::bigint + g, g % 7 - 1, 'Delivered To Handset', 1764000000 FROM generate_series(0, 24) AS g;"
+    echo "WITH m AS (SELECT g, u FROM generate_series(0, 24) AS g, LATERAL unnest(CASE WHEN g % 5 = 0 THEN ARRAY[101, 102] ELSE ARRAY[100] END) AS u), i AS (INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread) SELECT u, :t::bigint + 25 + g, CASE WHEN g % 5 = 0 THEN 'HELP with homework' ELSE 'Absent today, sorry' END, '+447700900001', 'First', 'Last', 1764000000, 0 FROM m RETURNING id, ticket - :t::bigint - 25 AS g), lu AS (INSERT INTO mdl_block_moodletxt_in_u (userid, receivedmessage) SELECT 1000 + g % 50, id FROM i WHERE g % 5 = 1) INSERT INTO mdl_block_moodletxt_in_ab (contact, receivedmessage) SELECT g % 40 + 1, id FROM i WHERE g % 5 <> 1 AND g % 8 = 2;"
+    echo 'COMMIT;'
+} > "$dir/least-mixed50.sql"
 
 # --- measurement helpers
 cpu_ticks() {  # utime+stime of every process whose command name matches $1
@@ -129,21 +155,19 @@ run_wrk() {  # target port shape concurrency
     [ -n "$non2xx" ] && echo "warning: $target $shape c=$c: $non2xx non-2xx answers" >&2
     echo "$target,$shape,$c,$rps,$(awk -v r="$rps" -v i="$items" 'BEGIN {printf "%.0f", r * i}'),$p50,$p99,$(cpu_delta "$before" "$after" "$seconds")" >> "$out/results.csv"
 }
-run_pgbench() {  # shape concurrency
-    local shape=$1 c=$2 threads=$(( $2 < 2 ? $2 : 2 )) before after log items
+run_pgbench() {  # target script shape concurrency connections
+    local target=$1 script=$2 shape=$3 c=$4 conns=$5 before after log items
     items=$([ "$shape" = status1 ] && echo 1 || echo 50)
     rm -f "$dir"/pgbench_log.*
     before=$(cpu_snapshot)
-    # As many connections as txtpushd uses at this concurrency: one per busy worker.
-    local conns=$(( c < workers ? c : workers ))
     # With the session settings txtpushd uses (lib/push_store.cpp, Session).
-    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c jit=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$conns" -T "$seconds" \
-        -l --log-prefix=pgbench_log -f "$dir/pgbench-$shape.sql" txtpush 2>&1)
+    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c jit=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$(( conns < 2 ? conns : 2 ))" -T "$seconds" \
+        -l --log-prefix=pgbench_log -f "$script" txtpush 2>&1)
     after=$(cpu_snapshot)
     local tps p50 p99
     tps=$(awk '/^tps = / {print $3; exit}' <<<"$log")
     read -r p50 p99 < <(cat "$dir"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {printf "%.3f %.3f\n", v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000}')
-    echo "database,$shape,$c,$tps,$(awk -v r="$tps" -v i="$items" 'BEGIN {printf "%.0f", r * i}'),$p50,$p99,$(cpu_delta "$before" "$after" "$seconds")" >> "$out/results.csv"
+    echo "$target,$shape,$c,$tps,$(awk -v r="$tps" -v i="$items" 'BEGIN {printf "%.0f", r * i}'),$p50,$p99,$(cpu_delta "$before" "$after" "$seconds")" >> "$out/results.csv"
 }
 
 for shape in status1 mixed50; do
@@ -151,7 +175,12 @@ for shape in status1 mixed50; do
         echo "bench: $shape c=$c" >&2
         run_wrk txtpushd "$port" "$shape" "$c"
         run_wrk transport "$noop_port" "$shape" "$c"
-        run_pgbench "$shape" "$c"
+        # txtpushd's own SQL, one connection per busy worker: a diagnosis.
+        run_pgbench own_sql "$dir/pgbench-$shape.sql" "$shape" "$c" $(( c < bench_workers ? c : bench_workers ))
+    done
+    for conns in $db_connections; do  # the concurrency column holds the connections here
+        echo "bench: $shape least SQL, $conns connections" >&2
+        run_pgbench least_sql "$dir/least-$shape.sql" "$shape" "$conns" "$conns"
     done
 done
 
@@ -170,7 +199,7 @@ sed -i '$d' "$out/results.csv"
 rss_after=$(worker_memory)
 served2=$(stored_count)
 
-"$here/report.sh" "$out/results.csv" "$rss_before" "$rss_mid" "$rss_after" $((served1 - served0)) $((served2 - served1)) "$served2" \
+"$here/report.sh" "$out/results.csv" "$bench_workers" "$rss_before" "$rss_mid" "$rss_after" $((served1 - served0)) $((served2 - served1)) "$served2" \
     > "$out/latest.md"
 gnuplot -e "csv='$out/results.csv'; png='$out/throughput.png'" "$here/plot.gp"
 cat "$out/latest.md"

@@ -22,6 +22,11 @@ deploy_nginx="$work/nginx"
 txtpushd_pid=""
 was_installed=$(dpkg-query -W -f='${Status}' txtpush 2>/dev/null | grep -c "ok installed" || true)
 conf_backup="$work/txtpushd.conf.orig"
+if [ -S /run/txtpush/txtpushd.sock ]; then
+    echo "a txtpushd service runs on this machine (/run/txtpush/txtpushd.sock): this check would disturb it" >&2
+    exit 1
+fi
+had_run_dir=$([ -d /run/txtpush ] && echo 1 || echo 0)
 
 cleanup() {
     [ -n "$txtpushd_pid" ] && kill -TERM "$txtpushd_pid" 2>/dev/null && wait "$txtpushd_pid" 2>/dev/null || true
@@ -32,7 +37,8 @@ cleanup() {
     elif [ -f "$conf_backup" ]; then
         cp "$conf_backup" /etc/txtpush/txtpushd.conf
     fi
-    rm -rf "$work" /run/txtpush
+    rm -rf "$work"
+    [ "$had_run_dir" = 1 ] || rm -rf /run/txtpush
 }
 trap cleanup EXIT
 
@@ -41,7 +47,7 @@ step() { echo "-- $*"; }
 
 step "build the package"
 cmake --build "$build" --target package >/dev/null
-deb=$(ls "$build"/txtpush_*_amd64.deb)
+deb=$(ls -t "$build"/txtpush_*.deb | head -1)  # the one just built
 step "lintian $(basename "$deb")"
 lintian --fail-on error "$deb"
 
@@ -80,10 +86,16 @@ step "migrate and grant"
 (cd / && /usr/sbin/txtpushd migrate -c /etc/txtpush/txtpushd.conf --conninfo "host=$pgdir dbname=deploy user=postgres" 2>/dev/null)
 /usr/sbin/txtpushd grants txtpush -c /etc/txtpush/txtpushd.conf |
     runuser -u postgres -- sh -c "cd / && psql -q -v ON_ERROR_STOP=1 -h $pgdir -d deploy" >/dev/null
-step "start txtpushd as the unit does (user txtpush, /run/txtpush, /var/lib/txtpush)"
-install -d -m 0755 -o txtpush -g txtpush /run/txtpush
+step "start txtpushd as the unit does (user txtpush, /run/txtpush from tmpfiles.d, /var/lib/txtpush)"
+if command -v systemd-tmpfiles >/dev/null; then
+    systemd-tmpfiles --create txtpush.conf
+else  # no systemd on this machine: what the tmpfiles.d line says
+    read -r _ path mode user group _ < <(grep '^d ' /usr/lib/tmpfiles.d/txtpush.conf)
+    install -d -m "$mode" -o "$user" -g "$group" "$path"
+fi
+[ "$(stat -c '%a %U %G' /run/txtpush)" = "750 txtpush www-data" ] || fail "/run/txtpush is $(stat -c '%a %U %G' /run/txtpush)"
 install -d -m 0750 -o txtpush -g txtpush /var/lib/txtpush
-runuser -u txtpush -g txtpush -G www-data -- /usr/sbin/txtpushd -c /etc/txtpush/txtpushd.conf 2>"$work/txtpushd.log" &
+runuser -u txtpush -g txtpush -- /usr/sbin/txtpushd -c /etc/txtpush/txtpushd.conf 2>"$work/txtpushd.log" &
 txtpushd_pid=$!
 for _ in $(seq 1 100); do [ -S /run/txtpush/txtpushd.sock ] && break; sleep 0.05; done
 [ -S /run/txtpush/txtpushd.sock ] || fail "txtpushd did not open its socket: $(cat "$work/txtpushd.log")"

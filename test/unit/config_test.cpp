@@ -110,3 +110,11 @@ TEST(Config, EveryDocumentedDefaultIsAValueTheParserTakesAndTheExampleShowsEvery
         EXPECT_TRUE(c.ok()) << k.section << "." << k.name << ": " << c.error().reason;
     }
 }
+
+TEST(Config, AnIndentedLineIsRefusedNotTakenAsAContinuation) {
+    auto c = parse_config("[push]\nusername = gw\npassword = pw\n  [server]\nworkers = 2\n");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().reason, "line 4: indented line (start keys and sections at the beginning of the line)");
+    auto commented = parse_config("\xEF\xBB\xBF[push]\n  ; an indented comment is fine\nusername = gw\npassword = pw\n");
+    EXPECT_TRUE(commented.ok()) << commented.error().reason;
+}
