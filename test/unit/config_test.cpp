@@ -78,7 +78,7 @@ TEST(Config, TablePrefixIsSqlSafe) {
 TEST(Config, TheShippedExampleIsValid) {
     auto c = load_config(std::string(TXTPUSH_SOURCE_DIR) + "/deploy/txtpushd.conf.example");
     ASSERT_TRUE(c.ok()) << c.error().reason;
-    EXPECT_EQ(c->socket_group, "www-data");
+    EXPECT_EQ(c->socket_mode, 0666u);
     EXPECT_EQ(c->spool_dir, "/var/lib/txtpush/spool");
     EXPECT_EQ(c->request_timeout, 30u);
 }
