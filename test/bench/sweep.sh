@@ -28,9 +28,7 @@ cmake --build "$build" -j"$(nproc)" --target txtpushd >/dev/null
 
 trap '"$root/deploy/local-stack.sh" stop "$dir" || true' EXIT
 rm -rf "$dir" && mkdir -p "$dir" "$out"
-"$root/deploy/local-stack.sh" start "$dir" "$build" "$port" >/dev/null
-pghost=$(cat "$dir/pgdir")
-psql_run() { "$pgbin/psql" -q -X -h "$pghost" -U postgres -d txtpush -v ON_ERROR_STOP=1 "$@"; }
+psql_run() { "$pgbin/psql" -q -X -h "$(cat "$dir/pgdir")" -U postgres -d txtpush -v ON_ERROR_STOP=1 "$@"; }
 
 rate() {  # shape -> req/s
     wrk -t2 -c16 -d"${seconds}s" -s "$here/push.lua" "http://127.0.0.1:$port/blocks/moodletxt/push.php" -- "$1" "$2" |
@@ -41,7 +39,10 @@ echo "users,contacts,filters,history,refresh_ms,staleness_s,status1_req_s,mixed5
 run=0
 for users in $users_list; do
     echo "sweep: $users users" >&2
-    # txtpushd is stopped while the site is rebuilt (its spooler would catch up the history meanwhile).
+    # Each size on a fresh cluster, so that one size's writes (WAL, bloat) do
+    # not weigh on the next; txtpushd is stopped while the site is built (its
+    # spooler would catch up the history meanwhile).
+    "$root/deploy/local-stack.sh" start "$dir" "$build" "$port" >/dev/null
     "$root/deploy/local-stack.sh" txtpushd-kill "$dir"
     psql_run -v users="$users" -v history="$history" -f "$here/seed-size.sql" >/dev/null
     "$root/deploy/local-stack.sh" txtpushd-start "$dir" "$build"
@@ -58,6 +59,7 @@ for users in $users_list; do
     m50=$(rate mixed50 $((run * 2 + 1)))
     run=$((run + 1))
     echo "$users,2000,500,$history,$refresh_ms,$staleness,$s1,$m50,$(awk -v r="$m50" 'BEGIN {printf "%.0f", r * 50}')" >> "$out/size.csv"
+    "$root/deploy/local-stack.sh" stop "$dir"
 done
 
 {
