@@ -14,9 +14,6 @@
 //                   fork and frees it (empty, pid 0) after reaping the child;
 //                   in between only that child writes state, phase,
 //                   busy_since_ms, requests, db_connected, request_id.
-//   inbox_floor     workers raise it (compare-and-swap, never lower) to an
-//                   id of Moodle's inbox at or below which every row is in
-//                   the ledger (PushStore's settled floor); workers read it.
 //   pool_size, start_time   the master.
 #pragma once
 
@@ -53,7 +50,6 @@ struct Scoreboard {
     std::array<WorkerSlot, kMaxSlots> slots;
     std::atomic<uint64_t> pool_size{0};
     std::atomic<uint64_t> start_time{0};
-    std::atomic<int64_t> inbox_floor{0};
 
     // The child in `slot` took a request / finished it.
     void mark_busy(WorkerSlot& slot, const char* request_id);

@@ -114,9 +114,7 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
     }
     // No database connection before accepting: with the database down, pushes
     // are spooled at once; the first request connects.
-    StoreOptions options = store_options(config);
-    options.shared_inbox_floor = &board.inbox_floor;  // the pool's catch-ups start where the last one ended
-    PushStore store(std::move(options), log);
+    PushStore store(store_options(config), log);
     Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
     PushHandler handler(config, validator, store, spool, quarantine, log, unix_now,

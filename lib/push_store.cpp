@@ -497,12 +497,9 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
         keys = sender_keys(numbers);
         if (read.directory_stale && !keys.empty()) session_->statements.run(prep, "refresh_directory");
-        std::atomic<int64_t>* shared = options_.shared_inbox_floor;
-        int64_t floor = std::max({read.inbox_watermark, inbox_floor_.settled, shared ? shared->load() : 0});
+        int64_t floor = std::max(read.inbox_watermark, inbox_floor_.settled);
         auto caught = session_->statements.run(prep, "inbox_catch_up", floor)[0];
         inbox_floor_.read(caught[1].as<int64_t>(), caught[2].as<int64_t>(), caught[3].as<int64_t>());
-        for (int64_t seen = shared ? shared->load() : 0; shared && seen < inbox_floor_.settled;)
-            shared->compare_exchange_weak(seen, inbox_floor_.settled);  // raised, never lowered
     }
 
     pqxx::work txn(session_->conn);

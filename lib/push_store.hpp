@@ -11,7 +11,6 @@
 
 #include <pqxx/pqxx>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -47,10 +46,6 @@ struct StoreOptions {
     std::string unknown_sender_name = "Unknown";
     unsigned statement_timeout_ms = 0;  // per session; 0 keeps the server's
     bool transaction_pooling = false;   // behind PgBouncer's pool_mode = transaction: no named statements
-    // Optional, shared by the workers of a pool: the highest inbox floor any
-    // of them settled (every row at or below it is in the ledger), so that a
-    // worker's catch-up starts where the pool's last one ended, not its own.
-    std::atomic<int64_t>* shared_inbox_floor = nullptr;
 };
 
 StoreOptions store_options(const Config& config);
