@@ -129,7 +129,7 @@ const std::vector<Key>& keys() {
         {{"database", "pool_mode", "session",
           "session: txtpushd keeps its own connection per worker and prepares its statements once (direct to "
           "PostgreSQL, or a session pooler); transaction: behind PgBouncer's pool_mode = transaction, statements "
-          "are sent unnamed each time and the session settings come from the pooler's connect_query (README: "
+          "are sent unnamed each time and every write transaction sets its own settings (SET LOCAL; README: "
           "Scaling out)"},
          [](Parsing& p, std::string_view v) {
              if (v == "session") p.config.pool_mode = PoolMode::session;

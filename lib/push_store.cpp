@@ -292,40 +292,43 @@ std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNam
 
 class PushStore::Session {
 public:
-    Session(const StoreOptions& options, const Log& log)
-        : conn(with_connect_timeout(options.conninfo)), statements(!options.transaction_pooling, options.names) {
-        if (options.transaction_pooling) {
-            check_pooled_settings(log);
-            return;
-        }
+    Session(const StoreOptions& options)
+        : conn(with_connect_timeout(options.conninfo)),
+          statements(!options.transaction_pooling, options.names),
+          pooled(options.transaction_pooling),
+          local_settings(session_settings(options, "SET LOCAL")) {
+        if (pooled) return;  // a session SET would land on whichever server connection ran it
+        pqxx::nontransaction tx(conn);
+        tx.exec(session_settings(options, "SET"));
+        for (const auto& [name, sql] : statements.all()) conn.prepare(name, sql);
+    }
+
+    // Behind a transaction pooler every write transaction sets them itself.
+    void begin(pqxx::work& txn) const {
+        if (pooled) txn.exec(local_settings);
+    }
+
+    pqxx::connection conn;
+    Statements statements;
+    const bool pooled;
+
+private:
+    static std::string session_settings(const StoreOptions& options, std::string_view set) {
         // "200 means committed" must not depend on the server's default.
-        conn.set_variable("synchronous_commit", "on");
+        std::string sql = fmt::format("{} synchronous_commit = on; ", set);
         // Every lookup here goes by key. A plan cached while a table was
         // small (a new mirror, a fresh ledger) would scan it for ever after:
         // a push would then cost as much as the table is large.
-        conn.set_variable("enable_seqscan", "off");
+        sql += fmt::format("{} enable_seqscan = off; ", set);
         // That inflates the cost of any scan left, which would otherwise
         // trigger JIT compilation (100+ ms) for a statement of a millisecond.
-        conn.set_variable("jit", "off");
+        sql += fmt::format("{} jit = off; ", set);
         if (options.statement_timeout_ms > 0)
-            conn.set_variable("statement_timeout", std::to_string(options.statement_timeout_ms));
-        for (const auto& [name, sql] : statements.all()) conn.prepare(name, sql);
+            sql += fmt::format("{} statement_timeout = {}; ", set, options.statement_timeout_ms);
+        return sql;
     }
-    pqxx::connection conn;
-    Statements statements;
 
-private:
-    // Behind a transaction pooler a session SET would land on whichever server
-    // connection runs it: the pooler sets them (PgBouncer's connect_query,
-    // README "Scaling out"). What matters for "200 means committed" is checked.
-    void check_pooled_settings(const Log& log) {
-        pqxx::nontransaction tx(conn);
-        std::string sync = tx.exec("SELECT current_setting('synchronous_commit')")[0][0].as<std::string>();
-        if (sync != "on" && sync != "remote_apply" && sync != "remote_write")
-            log.warn("db_synchronous_commit_off",
-                     {{"synchronous_commit", sync},
-                      {"hint", "set it to on in the pooler's connect_query: a 200 may not be on disk"}});
-    }
+    const std::string local_settings;
 };
 
 PushStore::PushStore(StoreOptions options, const Log& log) : options_(std::move(options)), log_(log) {}
@@ -338,7 +341,7 @@ bool PushStore::connect() {
     auto now = steady_clock::now();
     if (now < next_attempt_) return false;
     try {
-        session_ = std::make_unique<Session>(options_, log_);
+        session_ = std::make_unique<Session>(options_);
         if (backoff_.count() > 0) log_.info("db_reachable");
         backoff_ = milliseconds(0);
         return true;
@@ -477,7 +480,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     Flags flags(now);
     JsonRows statuses = status_rows(push, now, flags, report.statuses);
 
-    if (push.inbound.empty() && flags.rows().empty()) {
+    if (push.inbound.empty() && flags.rows().empty() && !session_->pooled) {
         // A single statement is a transaction of its own: one round trip
         // instead of BEGIN, statement, COMMIT. Most pushes are just this.
         if (statuses.empty()) return report;
@@ -503,6 +506,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     }
 
     pqxx::work txn(session_->conn);
+    session_->begin(txn);
     if (!statuses.empty())
         report.statuses_new = session_->statements.run(txn, "status_upsert", statuses.str(), request_id).affected_rows();
 

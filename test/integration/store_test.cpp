@@ -358,7 +358,6 @@ TEST_P(StoreTest, ABacklogIsReroutedInBatchesNotOneTransaction) {
 
 TEST_P(StoreTest, SessionsCommitSynchronouslyWhateverTheServerDefault) {
     // The role's default says "off"; a push must still be on disk when it is answered.
-    if (GetParam().pooled) GTEST_SKIP() << "behind a transaction pooler the pooler's connect_query sets it (e2e ScaleOut)";
     sql("CREATE TABLE {s}.it_seen (setting text)");
     sql("CREATE FUNCTION {s}.it_note_setting() RETURNS trigger LANGUAGE plpgsql AS "
         "$$ BEGIN INSERT INTO {s}.it_seen VALUES (current_setting('synchronous_commit')); RETURN NULL; END $$");
