@@ -22,163 +22,197 @@ constexpr size_t kUnroutedSourceChars = 40;
 constexpr size_t kUnroutedTextChars = 255;
 
 struct Statement {
-    const char* name;
-    const char* sql;  // with {prefix} (Moodle's) and {schema} (txtpush's)
+    std::string name;
+    std::string sql;  // with {prefix} (Moodle's) and {schema} (txtpush's)
 };
 
-const Statement kStatements[] = {
-    // Settings; whether the phone directory is due for a refresh: while it
-    // holds under 10,000 numbers, when any number changed (one pass over
-    // them, no writes: lookups are then exact), else when it is older than
-    // 100 times what the last refresh took, and at least 1 s (at most 1% of
-    // the time goes to refreshing; about 8 s at 100,000 users); and the
-    // inbox watermark.
-    {"settings", R"(
-SELECT name, value FROM {prefix}config_plugins
-WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
-UNION ALL
-SELECT 'txtpush.directory_stale',
-       (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
-             ELSE now() - refreshed_at > greatest(cost * 100, interval '1 s') END)::text
-FROM {schema}.phone_directory_state
-UNION ALL
-SELECT 'txtpush.inbox_watermark', watermark::text FROM {schema}.inbox_watch)"},
-    {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
-    // Status updates: the ledger first, in key order; only keys new to it and
-    // absent from Moodle's table (history, the plugin's own polling) become
-    // rows there, with the id the ledger recorded.
-    {"status_upsert", R"(
-WITH r AS (
+// The write of a push is one statement (one round trip, a transaction of its
+// own): common table expressions, one per table, each gated by the ledger.
+// Parameters: $1 status rows, $2 request id, $3 arrival time, $4 inbox rows,
+// $5 unrouted rows, $6 flags (JSON arrays).
+
+// Status updates: the ledger first, in key order; only keys new to it and
+// absent from Moodle's table (history, the plugin's own polling) become rows
+// there, with the id the ledger recorded.
+constexpr const char* kStatusWrite = R"(
+s_in AS (
     SELECT r.*, EXISTS (SELECT 1 FROM {prefix}block_moodletxt_status s
                         WHERE s.ticketnumber = r.ticketnumber AND s.status = r.status) AS present
     FROM jsonb_to_recordset($1::jsonb) AS r(ticketnumber bigint, status smallint, statusmessage text, updatetime bigint)
-), fresh AS (
+), s_fresh AS (
     INSERT INTO {schema}.status_ledger (ticketnumber, status, received_at, request_id, origin, statusid)
     SELECT ticketnumber, status, to_timestamp(updatetime), $2, 'push',
            CASE WHEN present THEN NULL ELSE nextval('{prefix}block_moodletxt_status_id_seq') END
-    FROM r ORDER BY ticketnumber, status
+    FROM s_in ORDER BY ticketnumber, status
     ON CONFLICT DO NOTHING
     RETURNING ticketnumber, status, statusid
+), s_new AS (
+    INSERT INTO {prefix}block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime)
+    SELECT f.statusid, r.ticketnumber, r.status, r.statusmessage, r.updatetime
+    FROM s_fresh f JOIN s_in r USING (ticketnumber, status) WHERE f.statusid IS NOT NULL
+    RETURNING 1
+))";
+
+// Inbox rows and their sender links, gated by the ledger like the statuses:
+// a link is written only with a new inbox row.
+constexpr const char* kInboxWrite = R"(
+i_in AS (
+    SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
+        source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
+        account text)
+), i_fresh AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid)
+    SELECT ticket, userid, account, to_timestamp($3), $2, 'push', nextval('{prefix}block_moodletxt_inbox_id_seq')
+    FROM i_in ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING ticket, userid, inboxid
+), i_rows AS (
+    SELECT f.inboxid, r.* FROM i_fresh f JOIN i_in r USING (ticket, userid)
+), i_new AS (
+    INSERT INTO {prefix}block_moodletxt_inbox
+        (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
+    SELECT inboxid, userid, ticket, messagetext, source, firstname, lastname, timereceived, 0 FROM i_rows
+    RETURNING 1
+), i_user AS (
+    INSERT INTO {prefix}block_moodletxt_in_u (userid, receivedmessage)
+    SELECT sender_user, inboxid FROM i_rows WHERE sender_user IS NOT NULL
+), i_contact AS (
+    INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
+    SELECT contact, inboxid FROM i_rows WHERE contact IS NOT NULL
+), u_new AS (
+    INSERT INTO {schema}.unrouted
+        (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, request_id)
+    SELECT ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, $2
+    FROM jsonb_to_recordset($5::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
+        destinationaccount text, timereceived bigint, reason text, timestored bigint)
+    ORDER BY ticket
+    ON CONFLICT (ticket) DO NOTHING
+), f_new AS (
+    INSERT INTO {schema}.flags (ticket, kind, flag, original, timestored)
+    SELECT ticket, kind, flag, original, timestored
+    FROM jsonb_to_recordset($6::jsonb) AS r(ticket bigint, kind text, flag text, original text, timestored bigint)
+    ORDER BY ticket, kind, flag
+    ON CONFLICT (ticket, kind, flag) DO NOTHING
+))";
+
+// What routing an inbound push needs, in one round trip. Rows are tagged by
+// kind; every value is text (libpqxx parses them alike).
+//   setting:  the plugin's phone settings.
+//   directory_stale: whether the phone directory is due for a refresh: while
+//     it holds under 10,000 numbers, when any number changed (one pass over
+//     them, no writes: lookups are then exact), else when it is older than
+//     100 times what the last refresh took, and at least 1 s (at most 1% of
+//     the time goes to refreshing; about 8 s at 100,000 users).
+//   inbox_read: the catch-up. Moodle's inbox rows above the floor ($1, this
+//     worker's, or the shared watermark if higher; read by primary key) that
+//     are not txtpush's (the plugin's own pull) go into the ledger, so that
+//     the ledger alone gates the push. Autocommitted on its own, so its
+//     locks are not held with the push's. Returns what the floor may become:
+//     the highest id read, and this snapshot's xmin and xmax.
+//   account, filter: the accounts the push names ($2), and the filters of
+//     those that take inbound SMS, one row per receiving live user.
+// The inbox catch-up: Moodle's inbox rows above the floor ($1, the caller's,
+// or the shared watermark if higher; read by primary key) that are not
+// txtpush's (the plugin's own pull) go into the ledger, so that the ledger
+// alone gates a push. Its own statement, autocommitted: it holds no locks
+// with a push's, and no transaction id unless it found the plugin's rows (a
+// long one would hold back every floor's settling). Gives what the floor may
+// become: the highest id read, and this snapshot's xmin and xmax.
+constexpr const char* kInboxCatchUp = R"(
+floor AS (
+    SELECT greatest($1::bigint, watermark) AS id FROM {schema}.inbox_watch
+), caught AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM {prefix}block_moodletxt_inbox i
+    WHERE id > (SELECT id FROM floor)
+      AND NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l
+                      WHERE l.inboxid = i.id AND l.inboxid > (SELECT id FROM floor))
+    ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), inbox_read AS (
+    SELECT (SELECT count(*) FROM caught) AS caught,
+           (SELECT coalesce(max(id), (SELECT id FROM floor)) FROM {prefix}block_moodletxt_inbox
+            WHERE id > (SELECT id FROM floor)) AS max_id,
+           pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+))";
+
+// What routing an inbound push needs, in one round trip, with the catch-up
+// before its inbox rows. Rows are tagged by kind; every value is text
+// (libpqxx parses them alike).
+//   setting:  the plugin's phone settings.
+//   directory_stale: whether the phone directory is due for a refresh: while
+//     it holds under 10,000 numbers, when any number changed (one pass over
+//     them, no writes: lookups are then exact), else when it is older than
+//     100 times what the last refresh took, and at least 1 s (at most 1% of
+//     the time goes to refreshing; about 8 s at 100,000 users).
+//   inbox_read: the catch-up's count, highest id, xmin and xmax.
+//   account, filter: the accounts the push names ($2), and the filters of
+//     those that take inbound SMS, one row per receiving live user.
+constexpr const char* kInboundReads = R"(
+named AS (
+    SELECT a.*, u.id IS NOT NULL AS user_live FROM {prefix}block_moodletxt_accounts a
+    LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
+    WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($2::jsonb)))
 )
-INSERT INTO {prefix}block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime)
-SELECT f.statusid, r.ticketnumber, r.status, r.statusmessage, r.updatetime
-FROM fresh f JOIN r USING (ticketnumber, status) WHERE f.statusid IS NOT NULL)"},
-    {"accounts", R"(
-SELECT a.id, a.username, a.defaultuser, u.id IS NOT NULL, a.inboundenabled = 1
-FROM {prefix}block_moodletxt_accounts a
-LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
-WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($1::jsonb))))"},
-    {"filters", R"(
-SELECT f.id, f.account, lower(f.type) <> 'phoneno', f.value, i.userid
+SELECT 'setting', name, value, NULL, NULL, NULL FROM {prefix}config_plugins
+WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
+UNION ALL
+SELECT 'directory_stale',
+       (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
+             ELSE now() - refreshed_at > greatest(cost * 100, interval '1 s') END)::text, NULL, NULL, NULL, NULL
+FROM {schema}.phone_directory_state
+UNION ALL
+SELECT 'inbox_read', caught::text, max_id::text, xmin::text, xmax::text, NULL FROM inbox_read
+UNION ALL
+SELECT 'account', id::text, username, defaultuser::text, user_live::text, (inboundenabled = 1)::text FROM named
+UNION ALL
+SELECT 'filter', f.id::text, f.account::text, (lower(f.type) <> 'phoneno')::text, f.value, i.userid::text
 FROM {prefix}block_moodletxt_filter f
 JOIN {prefix}block_moodletxt_in_fil i ON i.filter = f.id
 JOIN {prefix}user u ON u.id = i.userid AND u.deleted = 0
-WHERE f.account IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
-ORDER BY f.id, i.userid)"},
-    // Candidates come from the phone directory by key; their live rows are
-    // read by id and compared exactly in routing.
+WHERE f.account IN (SELECT id FROM named WHERE inboundenabled = 1))";
+
+std::vector<Statement> all_statements() {
+    return {
+    {"status_write", std::string("\nWITH") + kStatusWrite + "\nSELECT (SELECT count(*) FROM s_new), 0"},
+    {"push_write", std::string("\nWITH") + kStatusWrite + "," + kInboxWrite +
+                       "\nSELECT (SELECT count(*) FROM s_new), (SELECT count(*) FROM i_new)"},
+    {"inbound_reads", std::string("\nWITH") + kInboxCatchUp + "," + kInboundReads},
+    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUp + "\nSELECT caught, max_id, xmin, xmax FROM inbox_read"},
+    {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
+    // The push's senders: Moodle users and address-book contacts, found in
+    // the phone directory by key ($1); their live rows are read by id and
+    // compared exactly in routing.
     {"senders", R"(
-SELECT u.id, u.firstname, u.lastname, {schema}.phone(CASE WHEN $4 = 'phone1' THEN u.phone1 ELSE u.phone2 END, $2, $3)
+SELECT 'user', u.id, u.firstname, u.lastname,
+       {schema}.phone(CASE WHEN $4 = 'phone1' THEN u.phone1 ELSE u.phone2 END, $2, $3), NULL, NULL
 FROM {prefix}user u
 WHERE u.deleted = 0 AND u.id IN (SELECT d.id FROM {schema}.phone_directory d
                                  WHERE d.kind = $4 AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
-ORDER BY u.id)"},
-    {"contacts", R"(
-SELECT e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
+UNION ALL
+SELECT 'contact', e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
 FROM {prefix}block_moodletxt_ab_entry e
 JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
 WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
-               WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
-ORDER BY e.id)"},
-    // Before a push's inbox rows: Moodle's inbox rows above $1 (this worker's
-    // floor, read by primary key) that are not txtpush's (the plugin's own
-    // pull) go into the ledger, so that the ledger alone gates the push.
-    // Autocommitted on its own, so its locks are not held with the push's.
-    // Also returns what the floor may become: the highest id read, and this
-    // snapshot's xmin and xmax.
-    {"inbox_catch_up", R"(
-WITH recent AS MATERIALIZED (
-    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox WHERE id > $1
-), caught AS (
-    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
-    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM recent ORDER BY ticket, userid
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM caught), (SELECT coalesce(max(id), $1) FROM recent),
-       pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"},
-    // Inbox rows and their sender links in one statement, gated by the
-    // ledger like the statuses: a link is written only with a new inbox row.
-    {"inbox_upsert", R"(
-WITH r AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
-        source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
-        account text)
-), fresh AS (
-    INSERT INTO {schema}.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid)
-    SELECT ticket, userid, account, to_timestamp($3), $2, 'push', nextval('{prefix}block_moodletxt_inbox_id_seq')
-    FROM r ORDER BY ticket, userid
-    ON CONFLICT DO NOTHING
-    RETURNING ticket, userid, inboxid
-), new_rows AS (
-    SELECT f.inboxid, r.* FROM fresh f JOIN r USING (ticket, userid)
-), ins AS (
-    INSERT INTO {prefix}block_moodletxt_inbox
-        (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
-    SELECT inboxid, userid, ticket, messagetext, source, firstname, lastname, timereceived, 0 FROM new_rows
-    RETURNING id
-), link_user AS (
-    INSERT INTO {prefix}block_moodletxt_in_u (userid, receivedmessage)
-    SELECT sender_user, inboxid FROM new_rows WHERE sender_user IS NOT NULL
-), link_contact AS (
-    INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
-    SELECT contact, inboxid FROM new_rows WHERE contact IS NOT NULL
-)
-SELECT count(*) FROM ins)"},
-    // The spooler's periodic catch-up moves the shared watermark: pending
-    // becomes the watermark once the transactions running when it was read
-    // have all ended; then what this catch-up read is pending.
-    {"inbox_watch_advance", R"(
-WITH w AS (
-    SELECT watermark, pending, pending_xmax,
-           pg_snapshot_xmin(pg_current_snapshot()) >= pending_xmax AS settled
-    FROM {schema}.inbox_watch FOR UPDATE
-), recent AS MATERIALIZED (
-    SELECT id, userid, ticket, timereceived FROM {prefix}block_moodletxt_inbox
-    WHERE id > (SELECT watermark FROM w)
-), caught AS (
-    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
-    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM recent ORDER BY ticket, userid
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)
+               WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))))"},
+    // The spooler, after its catch-up ($1 the highest id it read, $2 its
+    // snapshot's xmax): pending becomes the watermark once the transactions
+    // running when it was read have all ended; then what this catch-up read
+    // is pending. A short update: the catch-up ran before, on its own.
+    {"inbox_watch_settle", R"(
 UPDATE {schema}.inbox_watch
-SET watermark = CASE WHEN w.settled THEN w.pending ELSE w.watermark END,
-    pending = CASE WHEN w.settled THEN greatest(w.pending, (SELECT coalesce(max(id), 0) FROM recent)) ELSE w.pending END,
-    pending_xmax = CASE WHEN w.settled THEN pg_snapshot_xmax(pg_current_snapshot()) ELSE w.pending_xmax END
-FROM w
-RETURNING (SELECT count(*) FROM caught))"},
-    {"unrouted_upsert", R"(
-INSERT INTO {schema}.unrouted
-    (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, request_id)
-SELECT ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, $2
-FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
-    destinationaccount text, timereceived bigint, reason text, timestored bigint)
-ORDER BY ticket
-ON CONFLICT (ticket) DO NOTHING)"},
+SET watermark = pending, pending = greatest(pending, $1), pending_xmax = greatest(pending_xmax, $2::text::xid8)
+WHERE pg_snapshot_xmin(pg_current_snapshot()) >= pending_xmax)"},
     {"unrouted_pending", R"(
 SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
 FROM {schema}.unrouted WHERE routed = 0 AND id > $1 ORDER BY id LIMIT 500)"},
     {"unrouted_mark_routed", R"(
 UPDATE {schema}.unrouted u SET routed = 1
 WHERE routed = 0 AND EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.ticket = u.ticket))"},
-    {"flags_upsert", R"(
-INSERT INTO {schema}.flags (ticket, kind, flag, original, timestored)
-SELECT ticket, kind, flag, original, timestored
-FROM jsonb_to_recordset($1::jsonb) AS r(ticket bigint, kind text, flag text, original text, timestored bigint)
-ORDER BY ticket, kind, flag
-ON CONFLICT (ticket, kind, flag) DO NOTHING)"},
-};
+    };
+}
 
 // Values stored otherwise than received, written to txtpush_flags.
 class Flags {
@@ -285,7 +319,7 @@ ErrorKind classify_sqlstate(std::string_view sqlstate) {
 
 std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const Statement& st : kStatements)
+    for (const Statement& st : all_statements())
         out.emplace_back(st.name, with_names(st.sql, names));
     return out;
 }
@@ -356,23 +390,52 @@ bool PushStore::connect() {
 
 namespace {
 
-struct SettingsRead {
+// What the first round trip of an inbound push returns.
+struct InboundRead {
     RoutingSettings settings;
     bool directory_stale = false;
-    int64_t inbox_watermark = 0;
+    int64_t inbox_max_id = 0, snapshot_xmin = 0, snapshot_xmax = 0;
+    std::vector<Account> accounts;
+    std::vector<Filter> filters;  // by id; users in id order
 };
 
-SettingsRead read_settings(const Statements& st, pqxx::transaction_base& tx, const std::string& unknown_name) {
-    SettingsRead out;
+InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, int64_t floor,
+                         const std::vector<InboundSms>& messages, const std::string& unknown_name) {
+    std::set<std::string> names;
+    for (const InboundSms& m : messages) names.insert(m.account);
+    JsonRows name_list;
+    for (const auto& n : names) name_list.value(n);
+
+    InboundRead out;
     RoutingSettings& s = out.settings;
     s.unknown_name = unknown_name;
-    for (const auto& row : st.run(tx, "settings")) {
-        std::string name = row[0].as<std::string>(), value = row[1].as<std::string>();
-        if (name == "Phone_Number_Source" && (value == "phone1" || value == "phone2")) s.phone_column = value;
-        else if (name == "Default_International_Prefix") s.phone.international_prefix = value;
-        else if (name == "National_Prefix") s.phone.national_prefix = value;
-        else if (name == "txtpush.directory_stale") out.directory_stale = value == "true";
-        else if (name == "txtpush.inbox_watermark") out.inbox_watermark = std::stoll(value);
+    std::map<int64_t, Filter> filters;
+    for (const auto& row : st.run(tx, "inbound_reads", floor, name_list.str())) {
+        const std::string kind = row[0].as<std::string>();
+        if (kind == "setting") {
+            std::string name = row[1].as<std::string>(), value = row[2].as<std::string>();
+            if (name == "Phone_Number_Source" && (value == "phone1" || value == "phone2")) s.phone_column = value;
+            else if (name == "Default_International_Prefix") s.phone.international_prefix = value;
+            else if (name == "National_Prefix") s.phone.national_prefix = value;
+        } else if (kind == "directory_stale") {
+            out.directory_stale = row[1].as<bool>();
+        } else if (kind == "inbox_read") {
+            out.inbox_max_id = row[2].as<int64_t>();
+            out.snapshot_xmin = row[3].as<int64_t>();
+            out.snapshot_xmax = row[4].as<int64_t>();
+        } else if (kind == "account") {
+            out.accounts.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<int64_t>(),
+                                    row[4].as<bool>(), row[5].as<bool>()});
+        } else if (kind == "filter") {
+            int64_t id = row[1].as<int64_t>();
+            Filter& f = filters.try_emplace(id, Filter{id, row[2].as<int64_t>(), row[3].as<bool>(),
+                                                       row[4].as<std::string>(), {}}).first->second;
+            f.users.push_back(row[5].as<int64_t>());
+        }
+    }
+    for (auto& [id, f] : filters) {
+        std::sort(f.users.begin(), f.users.end());
+        out.filters.push_back(std::move(f));
     }
     return out;
 }
@@ -385,40 +448,23 @@ std::set<std::string> sender_keys(const std::vector<PhoneNumber>& numbers) {
     return keys;
 }
 
-RoutingData read_routing_data(const Statements& st, pqxx::work& txn, const std::vector<InboundSms>& messages,
-                              const std::set<std::string>& keys, const RoutingSettings& s) {
-    RoutingData data;
-    std::set<std::string> names;
-    for (const InboundSms& m : messages) names.insert(m.account);
-    JsonRows name_list;
-    for (const auto& n : names) name_list.value(n);
-    JsonRows account_ids;
-    for (const auto& row : st.run(txn, "accounts", name_list.str())) {
-        Account a{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<int64_t>(), row[3].as<bool>(),
-                  row[4].as<bool>()};
-        if (a.inbound_enabled) account_ids.value(a.id);
-        data.accounts.push_back(std::move(a));
-    }
-    if (!account_ids.empty()) {
-        for (const auto& row : st.run(txn, "filters", account_ids.str())) {
-            int64_t id = row[0].as<int64_t>();
-            if (data.filters.empty() || data.filters.back().id != id)
-                data.filters.push_back({id, row[1].as<int64_t>(), row[2].as<bool>(), row[3].as<std::string>(), {}});
-            data.filters.back().users.push_back(row[4].as<int64_t>());
-        }
-    }
-    if (keys.empty()) return data;
+// The users and contacts whose number has one of the keys, in id order.
+void read_senders(const Statements& st, pqxx::transaction_base& tx, const std::set<std::string>& keys,
+                  const RoutingSettings& s, RoutingData& data) {
     JsonRows key_list;
     for (const auto& k : keys) key_list.value(k);
-    const std::string& intl = s.phone.international_prefix;
-    const std::string& natl = s.phone.national_prefix;
-    for (const auto& row : st.run(txn, "senders", key_list.str(), intl, natl, s.phone_column))
-        data.senders.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                                row[3].as<std::string>()});
-    for (const auto& row : st.run(txn, "contacts", key_list.str(), intl, natl))
-        data.contacts.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                                 row[3].as<std::string>(), row[4].as<bool>(), row[5].as<int64_t>()});
-    return data;
+    for (const auto& row : st.run(tx, "senders", key_list.str(), s.phone.international_prefix,
+                                  s.phone.national_prefix, s.phone_column)) {
+        if (row[0].as<std::string>() == "user")
+            data.senders.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                                    row[4].as<std::string>()});
+        else
+            data.contacts.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                                     row[4].as<std::string>(), row[5].as<bool>(), row[6].as<int64_t>()});
+    }
+    auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+    std::sort(data.senders.begin(), data.senders.end(), by_id);
+    std::sort(data.contacts.begin(), data.contacts.end(), by_id);
 }
 
 JsonRows status_rows(const Push& push, int64_t now, Flags& flags, size_t& distinct) {
@@ -476,57 +522,60 @@ JsonRows unrouted_rows(const std::vector<UnroutedRow>& routed, int64_t now, Flag
 
 StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_view request_id_view) {
     const std::string request_id(request_id_view);  // libpqxx 6 binds no string_view
+    const Statements& st = session_->statements;
     StoreReport report;
     Flags flags(now);
     JsonRows statuses = status_rows(push, now, flags, report.statuses);
 
-    if (push.inbound.empty() && flags.rows().empty() && !session_->pooled) {
-        // A single statement is a transaction of its own: one round trip
-        // instead of BEGIN, statement, COMMIT. Most pushes are just this.
-        if (statuses.empty()) return report;
-        pqxx::nontransaction single(session_->conn);
-        report.statuses_new = session_->statements.run(single, "status_upsert", statuses.str(), request_id).affected_rows();
-        return report;
-    }
-
-    // Routing inputs are read before the transaction: settings need no
-    // snapshot of their own, and a directory refresh commits on its own.
-    SettingsRead read;
-    std::vector<PhoneNumber> numbers;
-    std::set<std::string> keys;
+    // Read what routing needs, then route: autocommitted reads, no locks
+    // held (READ COMMITTED gives each statement its own snapshot anyway).
+    Routed routed;
     if (!push.inbound.empty()) {
-        pqxx::nontransaction prep(session_->conn);
-        read = read_settings(session_->statements, prep, options_.unknown_sender_name);
+        pqxx::nontransaction reads(session_->conn);
+        int64_t floor = inbox_floor_.settled;
+        InboundRead read = read_inbound(st, reads, floor, push.inbound, options_.unknown_sender_name);
+        inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
+        std::vector<PhoneNumber> numbers;
         for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
-        keys = sender_keys(numbers);
-        if (read.directory_stale && !keys.empty()) session_->statements.run(prep, "refresh_directory");
-        int64_t floor = std::max(read.inbox_watermark, inbox_floor_.settled);
-        auto caught = session_->statements.run(prep, "inbox_catch_up", floor)[0];
-        inbox_floor_.read(caught[1].as<int64_t>(), caught[2].as<int64_t>(), caught[3].as<int64_t>());
-    }
-
-    pqxx::work txn(session_->conn);
-    session_->begin(txn);
-    if (!statuses.empty())
-        report.statuses_new = session_->statements.run(txn, "status_upsert", statuses.str(), request_id).affected_rows();
-
-    if (!push.inbound.empty()) {
+        RoutingData data{std::move(read.accounts), std::move(read.filters), {}, {}};
+        std::set<std::string> keys = sender_keys(numbers);
+        if (!keys.empty()) {
+            // A refresh commits on its own, before the lookup that needs it.
+            if (read.directory_stale) st.run(reads, "refresh_directory");
+            read_senders(st, reads, keys, read.settings, data);
+        }
+        routed = route(push.inbound, numbers, data, read.settings);
         report.inbound = push.inbound.size();
-        const RoutingSettings& settings = read.settings;
-        Routed routed = route(push.inbound, numbers, read_routing_data(session_->statements, txn, push.inbound, keys, settings), settings);
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
-        for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
-
-        JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
-        if (!inbox.empty())
-            report.inbox_rows_new = session_->statements.run(txn, "inbox_upsert", inbox.str(), request_id, now)[0][0].as<size_t>();
-        JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
         report.unrouted = routed.unrouted.size();
-        if (!unrouted.empty()) session_->statements.run(txn, "unrouted_upsert", unrouted.str(), request_id);
+        for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
     }
-    if (!flags.rows().empty()) session_->statements.run(txn, "flags_upsert", flags.rows().str());
-    txn.commit();
+    if (statuses.empty() && push.inbound.empty()) return report;
+
+    // The write: one statement, a transaction of its own (one round trip
+    // instead of BEGIN, statements, COMMIT). Behind a transaction pooler it
+    // goes in a transaction that sets the session's settings first.
+    JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
+    JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
+    auto write = [&](pqxx::transaction_base& tx) {
+        if (push.inbound.empty() && flags.rows().empty())
+            return st.run(tx, "status_write", statuses.str(), request_id)[0];
+        return st.run(tx, "push_write", statuses.str(), request_id, now, inbox.str(), unrouted.str(),
+                      flags.rows().str())[0];
+    };
+    pqxx::row counts;
+    if (session_->pooled) {
+        pqxx::work txn(session_->conn);
+        session_->begin(txn);
+        counts = write(txn);
+        txn.commit();
+    } else {
+        pqxx::nontransaction single(session_->conn);
+        counts = write(single);
+    }
+    report.statuses_new = counts[0].as<size_t>();
+    report.inbox_rows_new = counts[1].as<size_t>();
     report.truncated_values = flags.truncated();
     return report;
 }
@@ -544,7 +593,9 @@ Result<size_t> PushStore::catch_up_inbox() {
     if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
     try {
         pqxx::nontransaction tx(session_->conn);
-        return session_->statements.run(tx, "inbox_watch_advance")[0][0].as<size_t>();
+        auto read = session_->statements.run(tx, "inbox_catch_up", 0)[0];
+        session_->statements.run(tx, "inbox_watch_settle", read[1].as<int64_t>(), read[3].as<int64_t>());
+        return read[0].as<size_t>();
     } catch (const std::exception& e) {
         session_.reset();
         return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));

@@ -1,8 +1,10 @@
-// Storage of a whole push in one PostgreSQL transaction.
+// Storage of a whole push in one PostgreSQL statement.
 //
-// One connection per worker, statements prepared once per connection. A push
-// is written with one statement per table (rows batched as one JSON
-// parameter). Moodle's tables have no unique keys and get none: replays are
+// One connection per worker, statements prepared once per connection. An
+// inbound push takes three round trips: what routing needs (with the inbox
+// catch-up), the senders' rows, and the write; a status-only push one. The
+// write is one statement (rows batched as JSON parameters, one common table
+// expression per table), so a transaction of its own. Moodle's tables have no unique keys and get none: replays are
 // recognised in txtpush's own ledger ({schema}.status_ledger and
 // inbound_ledger), written in the same statement as the Moodle rows, so a
 // replayed push, or a retry after a lost commit acknowledgement, changes

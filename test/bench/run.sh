@@ -27,7 +27,7 @@ seconds=${BENCH_SECONDS:-10}
 concurrency=${BENCH_CONCURRENCY:-"1 4 16 64"}
 bench_workers=${BENCH_WORKERS:-8}
 db_connections=${BENCH_DB_CONNECTIONS:-"1 2 4 8 16 32"}
-rss_requests=${BENCH_RSS_REQUESTS:-100000}
+rss_requests=${BENCH_RSS_REQUESTS:-120000}
 dir=/tmp/txtpush-bench
 out=$here/results
 port=19080
@@ -74,24 +74,19 @@ with_param() {
 status_json="(SELECT jsonb_agg(jsonb_build_object('ticketnumber', :t::bigint + g, 'status', g % 7 - 1, 'statusmessage', 'Delivered To Handset', 'updatetime', 1764000000)) FROM generate_series(0, COUNT - 1) AS g)"
 phones="(SELECT jsonb_agg(right(p, 8)) FROM (SELECT DISTINCT CASE WHEN g % 5 = 1 THEN '4477009' || lpad((g % 50)::text, 5, '0') WHEN g % 8 = 2 THEN '4477008' || lpad((g % 40)::text, 5, '0') ELSE '4477009' || lpad((50000 + g)::text, 5, '0') END AS p FROM generate_series(0, 24) AS g) AS s)"
 inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigint + 25 + g, 'messagetext', CASE WHEN g % 5 = 0 THEN 'HELP with homework' ELSE 'Absent today, sorry' END, 'source', '+447700900001', 'firstname', 'First', 'lastname', 'Last', 'timereceived', 1764000000, 'sender_user', CASE WHEN g % 5 = 1 THEN 1000 + g % 50 END, 'contact', CASE WHEN g % 5 <> 1 AND g % 8 = 2 THEN g % 40 + 1 END)) FROM generate_series(0, 24) AS g, LATERAL unnest(CASE WHEN g % 5 = 0 THEN ARRAY[101, 102] ELSE ARRAY[100] END) AS u)"
-{   # a status-only push is one statement, committed on its own (no BEGIN/COMMIT)
+# As txtpushd sends them: each statement autocommitted on its own.
+{
     echo '\set t random(1, 190000000) * 50'
-    with_param status_upsert '$1::jsonb' "${status_json//COUNT/1}::jsonb"
+    with_param status_write '$1::jsonb' "${status_json//COUNT/1}::jsonb"
 } > "$dir/pgbench-status1.sql"
 {
     echo '\set t random(1, 190000000) * 50'
-    echo 'BEGIN;'
-    with_param status_upsert '$1::jsonb' "${status_json//COUNT/25}::jsonb"
-    statement settings
-    with_param accounts '$1::jsonb' "'[\"CollegeSMS\"]'::jsonb"
-    with_param filters '$1::jsonb' "'[1]'::jsonb"
-    for s in senders contacts; do
-        sql=$(statement "$s"); sql=${sql//'$1::jsonb'/"$phones::jsonb"}; sql=${sql//'$2'/"'+44'"}; sql=${sql//'$3'/"'0'"}
-        printf '%s\n' "${sql//'$4'/"'phone2'"}"
-    done
-    sql=$(with_param inbox_upsert '$1::jsonb' "$inbox_json::jsonb")
-    printf '%s\n' "${sql//'$4'/"(SELECT coalesce(max(id), 0) - 200 FROM mdl_block_moodletxt_inbox)"}"
-    echo 'COMMIT;'
+    sql=$(statement inbound_reads); sql=${sql//'$1::bigint'/"(SELECT coalesce(max(id), 0) - 200 FROM mdl_block_moodletxt_inbox)"}
+    printf '%s\n' "${sql//'$2::jsonb'/"'[\"CollegeSMS\"]'::jsonb"}"
+    sql=$(statement senders); sql=${sql//'$1::jsonb'/"$phones::jsonb"}; sql=${sql//'$2'/"'+44'"}; sql=${sql//'$3'/"'0'"}
+    printf '%s\n' "${sql//'$4'/"'phone2'"}"
+    sql=$(with_param push_write '$1::jsonb' "${status_json//COUNT/25}::jsonb"); sql=${sql//'$4::jsonb'/"$inbox_json::jsonb"}
+    sql=${sql//'$5::jsonb'/"'[]'::jsonb"}; printf '%s\n' "${sql//'$6::jsonb'/"'[]'::jsonb"}"
 } > "$dir/pgbench-mixed50.sql"
 
 # The least SQL that writes the same Moodle rows: no routing reads, no ledger.
@@ -189,7 +184,7 @@ stored_count() { curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "t
 rss_before=$(worker_memory)
 served0=$(stored_count)
 rate=$(awk -F, '$1 == "txtpushd" && $2 == "status1" {if ($4 > m) m = $4} END {print m}' "$out/results.csv")
-long=$(awk -v n="$rss_requests" -v r="$rate" 'BEGIN {printf "%d", n / r + 2}')
+long=$(awk -v n="$rss_requests" -v r="$(awk -F, '$1 == "txtpushd" && $2 == "status1" && $3 == 16 {print $4}' "$out/results.csv")" 'BEGIN {printf "%d", n / (r > 0 ? r : 1000) + 2}')
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
 rss_mid=$(worker_memory)
