@@ -95,32 +95,16 @@ i_in AS (
     ON CONFLICT (ticket, kind, flag) DO NOTHING
 ))";
 
-// What routing an inbound push needs, in one round trip. Rows are tagged by
-// kind; every value is text (libpqxx parses them alike).
-//   setting:  the plugin's phone settings.
-//   directory_stale: whether the phone directory is due for a refresh: while
-//     it holds under 10,000 numbers, when any number changed (one pass over
-//     them, no writes: lookups are then exact), else when it is older than
-//     100 times what the last refresh took, and at least 1 s (at most 1% of
-//     the time goes to refreshing; about 8 s at 100,000 users).
-//   inbox_read: the catch-up. Moodle's inbox rows above the floor ($1, this
-//     worker's, or the shared watermark if higher; read by primary key) that
-//     are not txtpush's (the plugin's own pull) go into the ledger, so that
-//     the ledger alone gates the push. Autocommitted on its own, so its
-//     locks are not held with the push's. Returns what the floor may become:
-//     the highest id read, and this snapshot's xmin and xmax.
-//   account, filter: the accounts the push names ($2), and the filters of
-//     those that take inbound SMS, one row per receiving live user.
 // The inbox catch-up: Moodle's inbox rows above the floor ($1, the caller's,
 // or the shared watermark if higher; read by primary key) that are not
 // txtpush's (the plugin's own pull) go into the ledger, so that the ledger
-// alone gates a push. Its own statement, autocommitted: it holds no locks
-// with a push's, and no transaction id unless it found the plugin's rows (a
-// long one would hold back every floor's settling). Gives what the floor may
-// become: the highest id read, and this snapshot's xmin and xmax.
+// alone gates a push. Autocommitted, before the push's write: it holds no
+// locks with a push's, and no transaction id unless it found the plugin's
+// rows (a long one would hold back every floor's settling). Gives what the
+// floor may become: the highest id read, and this snapshot's xmin and xmax.
 constexpr const char* kInboxCatchUp = R"(
 floor AS (
-    SELECT greatest($1::bigint, watermark) AS id FROM {schema}.inbox_watch
+    SELECT greatest($1::bigint, coalesce((SELECT watermark FROM {schema}.inbox_watch), 0)) AS id
 ), caught AS (
     INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
     SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM {prefix}block_moodletxt_inbox i
@@ -197,14 +181,16 @@ FROM {prefix}block_moodletxt_ab_entry e
 JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
 WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
                WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))))"},
-    // The spooler, after its catch-up ($1 the highest id it read, $2 its
-    // snapshot's xmax): pending becomes the watermark once the transactions
-    // running when it was read have all ended; then what this catch-up read
-    // is pending. A short update: the catch-up ran before, on its own.
+    // The spooler, after its catch-up ($1 the highest id it read, $2 and $3
+    // that read's snapshot xmax and xmin): pending becomes the watermark if
+    // every transaction running when pending was read had ended before this
+    // catch-up read (its xmin, not this update's: a row committed since was
+    // not read), and what this catch-up read becomes pending. A short
+    // update: the catch-up ran before, on its own.
     {"inbox_watch_settle", R"(
 UPDATE {schema}.inbox_watch
 SET watermark = pending, pending = greatest(pending, $1), pending_xmax = greatest(pending_xmax, $2::text::xid8)
-WHERE pg_snapshot_xmin(pg_current_snapshot()) >= pending_xmax)"},
+WHERE $3::text::xid8 >= pending_xmax)"},
     {"unrouted_pending", R"(
 SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
 FROM {schema}.unrouted WHERE routed = 0 AND id > $1 ORDER BY id LIMIT 500)"},
@@ -337,9 +323,20 @@ public:
         for (const auto& [name, sql] : statements.all()) conn.prepare(name, sql);
     }
 
-    // Behind a transaction pooler every write transaction sets them itself.
-    void begin(pqxx::work& txn) const {
-        if (pooled) txn.exec(local_settings);
+    // Runs `step` autocommitted (each statement a transaction of its own);
+    // behind a transaction pooler, in one transaction that sets the
+    // session's settings first.
+    template <class Step>
+    auto autocommitted(Step&& step) {
+        if (!pooled) {
+            pqxx::nontransaction tx(conn);
+            return step(tx);
+        }
+        pqxx::work tx(conn);
+        tx.exec(local_settings);
+        auto out = step(tx);
+        tx.commit();
+        return out;
     }
 
     pqxx::connection conn;
@@ -531,20 +528,20 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     // held (READ COMMITTED gives each statement its own snapshot anyway).
     Routed routed;
     if (!push.inbound.empty()) {
-        pqxx::nontransaction reads(session_->conn);
-        int64_t floor = inbox_floor_.settled;
-        InboundRead read = read_inbound(st, reads, floor, push.inbound, options_.unknown_sender_name);
-        inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
-        std::vector<PhoneNumber> numbers;
-        for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
-        RoutingData data{std::move(read.accounts), std::move(read.filters), {}, {}};
-        std::set<std::string> keys = sender_keys(numbers);
-        if (!keys.empty()) {
-            // A refresh commits on its own, before the lookup that needs it.
-            if (read.directory_stale) st.run(reads, "refresh_directory");
-            read_senders(st, reads, keys, read.settings, data);
-        }
-        routed = route(push.inbound, numbers, data, read.settings);
+        routed = session_->autocommitted([&](pqxx::transaction_base& reads) {
+            InboundRead read = read_inbound(st, reads, inbox_floor_.settled, push.inbound, options_.unknown_sender_name);
+            inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
+            std::vector<PhoneNumber> numbers;
+            for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
+            RoutingData data{std::move(read.accounts), std::move(read.filters), {}, {}};
+            std::set<std::string> keys = sender_keys(numbers);
+            if (!keys.empty()) {
+                // A refresh is written before the lookup that needs it.
+                if (read.directory_stale) st.run(reads, "refresh_directory");
+                read_senders(st, reads, keys, read.settings, data);
+            }
+            return route(push.inbound, numbers, data, read.settings);
+        });
         report.inbound = push.inbound.size();
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
@@ -554,26 +551,15 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     if (statuses.empty() && push.inbound.empty()) return report;
 
     // The write: one statement, a transaction of its own (one round trip
-    // instead of BEGIN, statements, COMMIT). Behind a transaction pooler it
-    // goes in a transaction that sets the session's settings first.
+    // instead of BEGIN, statements, COMMIT).
     JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
     JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
-    auto write = [&](pqxx::transaction_base& tx) {
+    pqxx::row counts = session_->autocommitted([&](pqxx::transaction_base& tx) {
         if (push.inbound.empty() && flags.rows().empty())
             return st.run(tx, "status_write", statuses.str(), request_id)[0];
         return st.run(tx, "push_write", statuses.str(), request_id, now, inbox.str(), unrouted.str(),
                       flags.rows().str())[0];
-    };
-    pqxx::row counts;
-    if (session_->pooled) {
-        pqxx::work txn(session_->conn);
-        session_->begin(txn);
-        counts = write(txn);
-        txn.commit();
-    } else {
-        pqxx::nontransaction single(session_->conn);
-        counts = write(single);
-    }
+    });
     report.statuses_new = counts[0].as<size_t>();
     report.inbox_rows_new = counts[1].as<size_t>();
     report.truncated_values = flags.truncated();
@@ -594,7 +580,8 @@ Result<size_t> PushStore::catch_up_inbox() {
     try {
         pqxx::nontransaction tx(session_->conn);
         auto read = session_->statements.run(tx, "inbox_catch_up", 0)[0];
-        session_->statements.run(tx, "inbox_watch_settle", read[1].as<int64_t>(), read[3].as<int64_t>());
+        session_->statements.run(tx, "inbox_watch_settle", read[1].as<int64_t>(), read[3].as<int64_t>(),
+                                 read[2].as<int64_t>());
         return read[0].as<size_t>();
     } catch (const std::exception& e) {
         session_.reset();
