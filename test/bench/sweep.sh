@@ -53,7 +53,7 @@ for users in $users_list; do
     done
     read -r refresh_ms staleness < <(psql_run -At -F ' ' -c \
         "SELECT round(extract(epoch FROM cost) * 1000, 1),
-                CASE WHEN entries < 10000 THEN 0 ELSE round(greatest(extract(epoch FROM cost) * 100, 1), 1) END
+                CASE WHEN entries < 10000 THEN 0 ELSE round(least(greatest(extract(epoch FROM cost) * 100, 1), 5), 1) END
          FROM txtpush.phone_directory_state")
     s1=$(rate status1 $((run * 2)))
     m50=$(rate mixed50 $((run * 2 + 1)))

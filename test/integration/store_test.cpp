@@ -431,6 +431,23 @@ TEST_P(StoreTest, UnreachableDatabaseIsTransient) {
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
 }
 
+// On a site of 10,000 numbers or more the directory is refreshed by age:
+// after 100 times what a refresh took, but never later than 5 s, however
+// slow the last refresh was.
+TEST_P(StoreTest, OnALargeSiteAChangedNumberIsFoundWithinFiveSeconds) {
+    sql("INSERT INTO {p}user (id, username, firstname, lastname, phone2) "
+        "SELECT g, 'u' || g, 'F', 'L', '07711 ' || lpad(g::text, 6, '0') FROM generate_series(10000, 20099) AS g");
+    query("SELECT {s}.refresh_phone_directory()");
+    ASSERT_GE(query("SELECT entries FROM {s}.phone_directory_state")[0][0].as<int64_t>(), 10000);
+    // The last refresh took 10 s (100 times that: 1,000 s) and ended 6 s ago.
+    sql("UPDATE {s}.phone_directory_state SET cost = interval '10 s', refreshed_at = now() - interval '6 s'");
+    sql("UPDATE {p}user SET phone2 = '07700 900777' WHERE id = 201");
+    Push push;
+    push.inbound = {sms(950, "hi", "+447700900777")};
+    store(push);
+    EXPECT_EQ(inbox_of(950), std::vector<std::string>{"100:Ada:Lovelace:+447700900777:u201"});
+}
+
 TEST_P(StoreTest, ThePhoneDirectoryFollowsMoodleBucketByBucket) {
     auto directory = [&] {
         std::vector<std::string> out;
