@@ -28,6 +28,7 @@
 #include "push_document.hpp"
 #include "result.hpp"
 #include "routing.hpp"
+#include "store_statements.hpp"
 
 namespace txtpush {
 
@@ -51,10 +52,6 @@ struct StoreOptions {
 };
 
 StoreOptions store_options(const Config& config);
-
-// The statements a worker prepares, with the names applied (name, SQL):
-// what `txtpushd sql` prints and the benchmark's database ceiling runs.
-std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names);
 
 // What a database error means for the push: transient (the database cannot
 // take it now: down, restarting, read-only, full, timed out, being migrated

@@ -1,0 +1,84 @@
+#include "row_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <utility>
+
+namespace txtpush {
+
+namespace {
+
+// Column widths the values are cut to (VARCHAR(n) of the Moodle tables).
+constexpr size_t kStatusMessageChars = 100;
+constexpr size_t kSourceChars = 20;
+constexpr size_t kNameChars = 50;
+constexpr size_t kUnroutedSourceChars = 40;
+constexpr size_t kUnroutedTextChars = 255;
+
+}  // namespace
+
+std::string Flags::fit(std::string_view value, size_t max_chars, int64_t ticket, std::string_view kind,
+                       std::string_view column) {
+    std::string out = truncate_utf8(value, max_chars);
+    if (out.size() != value.size()) {
+        ++truncated_;
+        add(ticket, kind, fmt::format("truncated_{}", column), value);
+    }
+    return out;
+}
+
+JsonRows status_rows(const Push& push, int64_t now, Flags& flags, size_t& distinct) {
+    // Key order: concurrent pushes take the ledger's row locks in one order.
+    std::map<std::pair<int64_t, int>, const StatusUpdate*> by_key;
+    for (const StatusUpdate& s : push.statuses) by_key.emplace(std::make_pair(s.ticket, s.status), &s);
+    distinct = by_key.size();
+    JsonRows rows;
+    for (const auto& [key, s] : by_key)
+        rows.row()
+            .field("ticketnumber", s->ticket)
+            .field("status", int64_t{s->status})
+            .field("statusmessage", flags.fit(s->message, kStatusMessageChars, s->ticket, "status", "statusmessage"))
+            .field("updatetime", now);
+    return rows;
+}
+
+JsonRows inbox_rows(std::vector<InboxRow> routed, Flags& flags) {
+    std::sort(routed.begin(), routed.end(),
+              [](const InboxRow& a, const InboxRow& b) { return std::tie(a.ticket, a.userid) < std::tie(b.ticket, b.userid); });
+    JsonRows rows;
+    for (const InboxRow& r : routed)
+        rows.row()
+            .field("userid", r.userid)
+            .field("ticket", r.ticket)
+            .field("messagetext", r.messagetext)
+            .field("source", flags.fit(r.source, kSourceChars, r.ticket, "inbound", "source"))
+            .field("firstname", flags.fit(r.firstname, kNameChars, r.ticket, "inbound", "sourcefirstname"))
+            .field("lastname", flags.fit(r.lastname, kNameChars, r.ticket, "inbound", "sourcelastname"))
+            .field("timereceived", r.timereceived)
+            .field("sender_user", r.sender_user)
+            .field("contact", r.contact)
+            .field("account", r.account);
+    return rows;
+}
+
+JsonRows unrouted_rows(const std::vector<UnroutedRow>& routed, int64_t now, Flags& flags) {
+    JsonRows rows;
+    for (const UnroutedRow& u : routed)
+        rows.row()
+            .field("ticket", u.sms->ticket)
+            .field("messagetext", u.sms->text)
+            .field("source", flags.fit(u.source, kUnroutedSourceChars, u.sms->ticket, "inbound", "source"))
+            .field("destination",
+                   flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
+            .field("destinationaccount",
+                   flags.fit(u.sms->account, kUnroutedTextChars, u.sms->ticket, "inbound", "destinationaccount"))
+            .field("timereceived", u.sms->date)
+            .field("reason", u.reason)
+            .field("timestored", now);
+    return rows;
+}
+
+}  // namespace txtpush

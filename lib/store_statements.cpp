@@ -1,0 +1,198 @@
+#include "store_statements.hpp"
+
+#include "text.hpp"
+
+namespace txtpush {
+
+namespace {
+
+struct Statement {
+    std::string name;
+    std::string sql;  // with {prefix} (Moodle's) and {schema} (txtpush's)
+};
+
+// The write of a push is one statement (one round trip, a transaction of its
+// own): common table expressions, one per table, each gated by the ledger.
+// Parameters: $1 status rows, $2 request id, $3 arrival time, $4 inbox rows,
+// $5 unrouted rows, $6 flags (JSON arrays).
+
+// Status updates: the ledger first, in key order; only keys new to it and
+// absent from Moodle's table (history, the plugin's own polling) become rows
+// there, with the id the ledger recorded.
+constexpr const char* kStatusWrite = R"(
+s_in AS (
+    SELECT r.*, EXISTS (SELECT 1 FROM {prefix}block_moodletxt_status s
+                        WHERE s.ticketnumber = r.ticketnumber AND s.status = r.status) AS present
+    FROM jsonb_to_recordset($1::jsonb) AS r(ticketnumber bigint, status smallint, statusmessage text, updatetime bigint)
+), s_fresh AS (
+    INSERT INTO {schema}.status_ledger (ticketnumber, status, received_at, request_id, origin, statusid)
+    SELECT ticketnumber, status, to_timestamp(updatetime), $2, 'push',
+           CASE WHEN present THEN NULL ELSE nextval('{prefix}block_moodletxt_status_id_seq') END
+    FROM s_in ORDER BY ticketnumber, status
+    ON CONFLICT DO NOTHING
+    RETURNING ticketnumber, status, statusid
+), s_new AS (
+    INSERT INTO {prefix}block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime)
+    SELECT f.statusid, r.ticketnumber, r.status, r.statusmessage, r.updatetime
+    FROM s_fresh f JOIN s_in r USING (ticketnumber, status) WHERE f.statusid IS NOT NULL
+    RETURNING 1
+))";
+
+// Inbox rows and their sender links, gated by the ledger like the statuses:
+// a link is written only with a new inbox row.
+constexpr const char* kInboxWrite = R"(
+i_in AS (
+    SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(userid bigint, ticket bigint, messagetext text,
+        source text, firstname text, lastname text, timereceived bigint, sender_user bigint, contact bigint,
+        account text)
+), i_fresh AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid)
+    SELECT ticket, userid, account, to_timestamp($3), $2, 'push', nextval('{prefix}block_moodletxt_inbox_id_seq')
+    FROM i_in ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING ticket, userid, inboxid
+), i_rows AS (
+    SELECT f.inboxid, r.* FROM i_fresh f JOIN i_in r USING (ticket, userid)
+), i_new AS (
+    INSERT INTO {prefix}block_moodletxt_inbox
+        (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread)
+    SELECT inboxid, userid, ticket, messagetext, source, firstname, lastname, timereceived, 0 FROM i_rows
+    RETURNING 1
+), i_user AS (
+    INSERT INTO {prefix}block_moodletxt_in_u (userid, receivedmessage)
+    SELECT sender_user, inboxid FROM i_rows WHERE sender_user IS NOT NULL
+), i_contact AS (
+    INSERT INTO {prefix}block_moodletxt_in_ab (contact, receivedmessage)
+    SELECT contact, inboxid FROM i_rows WHERE contact IS NOT NULL
+), u_new AS (
+    INSERT INTO {schema}.unrouted
+        (ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, request_id)
+    SELECT ticket, messagetext, source, destination, destinationaccount, timereceived, reason, timestored, $2
+    FROM jsonb_to_recordset($5::jsonb) AS r(ticket bigint, messagetext text, source text, destination text,
+        destinationaccount text, timereceived bigint, reason text, timestored bigint)
+    ORDER BY ticket
+    ON CONFLICT (ticket) DO NOTHING
+), f_new AS (
+    INSERT INTO {schema}.flags (ticket, kind, flag, original, timestored)
+    SELECT ticket, kind, flag, original, timestored
+    FROM jsonb_to_recordset($6::jsonb) AS r(ticket bigint, kind text, flag text, original text, timestored bigint)
+    ORDER BY ticket, kind, flag
+    ON CONFLICT (ticket, kind, flag) DO NOTHING
+))";
+
+// The inbox catch-up: Moodle's inbox rows above the floor ($1, the caller's,
+// or the shared watermark if higher; read by primary key) that are not
+// txtpush's (the plugin's own pull) go into the ledger, so that the ledger
+// alone gates a push. Autocommitted, before the push's write: it holds no
+// locks with a push's, and no transaction id unless it found the plugin's
+// rows (a long one would hold back every floor's settling). Gives what the
+// floor may become: the highest id read, and this snapshot's xmin and xmax.
+constexpr const char* kInboxCatchUp = R"(
+floor AS (
+    SELECT greatest($1::bigint, coalesce((SELECT watermark FROM {schema}.inbox_watch), 0)) AS id
+), caught AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM {prefix}block_moodletxt_inbox i
+    WHERE id > (SELECT id FROM floor)
+      AND NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l
+                      WHERE l.inboxid = i.id AND l.inboxid > (SELECT id FROM floor))
+    ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), inbox_read AS (
+    SELECT (SELECT count(*) FROM caught) AS caught,
+           (SELECT coalesce(max(id), (SELECT id FROM floor)) FROM {prefix}block_moodletxt_inbox
+            WHERE id > (SELECT id FROM floor)) AS max_id,
+           pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+))";
+
+// What routing an inbound push needs, in one round trip, with the catch-up
+// before its inbox rows. Rows are tagged by kind; every value is text
+// (libpqxx parses them alike).
+//   setting:  the plugin's phone settings.
+//   directory_stale: whether the phone directory is due for a refresh: while
+//     it holds under 10,000 numbers, when any number changed (one pass over
+//     them, no writes: lookups are then exact), else when it is older than
+//     100 times what the last refresh took, at least 1 s and at most 5 s
+//     (refreshing takes at most 1% of the time until a refresh costs 50 ms,
+//     about 2% at 100,000 users; a changed number is found within 5 s).
+//   inbox_read: the catch-up's count, highest id, xmin and xmax.
+//   account, filter: the accounts the push names ($2), and the filters of
+//     those that take inbound SMS, one row per receiving live user.
+constexpr const char* kInboundReads = R"(
+named AS (
+    SELECT a.*, u.id IS NOT NULL AS user_live FROM {prefix}block_moodletxt_accounts a
+    LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
+    WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($2::jsonb)))
+)
+SELECT 'setting', name, value, NULL, NULL, NULL FROM {prefix}config_plugins
+WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
+UNION ALL
+SELECT 'directory_stale',
+       (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
+             ELSE now() - refreshed_at > least(greatest(cost * 100, interval '1 s'), interval '5 s') END)::text, NULL, NULL, NULL, NULL
+FROM {schema}.phone_directory_state
+UNION ALL
+SELECT 'inbox_read', caught::text, max_id::text, xmin::text, xmax::text, NULL FROM inbox_read
+UNION ALL
+SELECT 'account', id::text, username, defaultuser::text, user_live::text, (inboundenabled = 1)::text FROM named
+UNION ALL
+SELECT 'filter', f.id::text, f.account::text, (lower(f.type) <> 'phoneno')::text, f.value, i.userid::text
+FROM {prefix}block_moodletxt_filter f
+JOIN {prefix}block_moodletxt_in_fil i ON i.filter = f.id
+JOIN {prefix}user u ON u.id = i.userid AND u.deleted = 0
+WHERE f.account IN (SELECT id FROM named WHERE inboundenabled = 1))";
+
+std::vector<Statement> all_statements() {
+    return {
+    {"status_write", std::string("\nWITH") + kStatusWrite + "\nSELECT (SELECT count(*) FROM s_new), 0"},
+    {"push_write", std::string("\nWITH") + kStatusWrite + "," + kInboxWrite +
+                       "\nSELECT (SELECT count(*) FROM s_new), (SELECT count(*) FROM i_new)"},
+    {"inbound_reads", std::string("\nWITH") + kInboxCatchUp + "," + kInboundReads},
+    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUp + "\nSELECT caught, max_id, xmin, xmax FROM inbox_read"},
+    {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
+    // The push's senders: Moodle users and address-book contacts, found in
+    // the phone directory by key ($1); their live rows are read by id and
+    // compared exactly in routing.
+    {"senders", R"(
+SELECT 'user', u.id, u.firstname, u.lastname,
+       {schema}.phone(CASE WHEN $4 = 'phone1' THEN u.phone1 ELSE u.phone2 END, $2, $3), NULL, NULL
+FROM {prefix}user u
+WHERE u.deleted = 0 AND u.id IN (SELECT d.id FROM {schema}.phone_directory d
+                                 WHERE d.kind = $4 AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
+UNION ALL
+SELECT 'contact', e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
+FROM {prefix}block_moodletxt_ab_entry e
+JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
+WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
+               WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))))"},
+    // The spooler, after its catch-up ($1 the highest id it read, $2 and $3
+    // that read's snapshot xmax and xmin): pending becomes the watermark if
+    // every transaction running when pending was read had ended before this
+    // catch-up read (its xmin, not this update's: a row committed since was
+    // not read), and what this catch-up read becomes pending. A short
+    // update: the catch-up ran before, on its own.
+    {"inbox_watch_settle", R"(
+UPDATE {schema}.inbox_watch
+SET watermark = pending, pending = greatest(pending, $1), pending_xmax = greatest(pending_xmax, $2::text::xid8)
+WHERE $3::text::xid8 >= pending_xmax)"},
+    {"unrouted_pending", R"(
+SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
+FROM {schema}.unrouted WHERE routed = 0 AND id > $1 ORDER BY id LIMIT 500)"},
+    {"unrouted_mark_routed", R"(
+UPDATE {schema}.unrouted u SET routed = 1
+WHERE routed = 0 AND EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.ticket = u.ticket))"},
+    };
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Statement& st : all_statements())
+        out.emplace_back(st.name, with_names(st.sql, names));
+    return out;
+}
+
+}  // namespace txtpush
