@@ -25,7 +25,6 @@ public:
     Statements(bool named, const DbNames& names) : named_(named) {
         for (auto& [name, sql] : prepared_statements(names)) sql_[name] = std::move(sql);
     }
-    bool named() const { return named_; }
     const std::map<std::string, std::string>& all() const { return sql_; }
 
     template <class... Args>

@@ -183,7 +183,6 @@ done
 stored_count() { curl -s "http://127.0.0.1:$port/txtpush-status" | awk '$1 == "txtpush_requests_total{outcome=\"stored\"}" {print $2}'; }
 rss_before=$(worker_memory)
 served0=$(stored_count)
-rate=$(awk -F, '$1 == "txtpushd" && $2 == "status1" {if ($4 > m) m = $4} END {print m}' "$out/results.csv")
 long=$(awk -v n="$rss_requests" -v r="$(awk -F, '$1 == "txtpushd" && $2 == "status1" && $3 == 16 {print $4}' "$out/results.csv")" 'BEGIN {printf "%d", n / (r > 0 ? r : 1000) + 2}')
 seconds=$long run_wrk txtpushd "$port" status1 16
 sed -i '$d' "$out/results.csv"
