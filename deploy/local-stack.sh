@@ -76,8 +76,8 @@ dir = $dir/spool
 dir = $dir/quarantine
 
 [push]
-username = gateway
-password = secret
+; The push credentials are MoodleTxt's own (migrate_and_grant saves them).
+unknown_sender_name = Unknown
 CONF
     sed "s|unix:/run/txtpush/txtpushd.sock|unix:$rundir/txtpushd.sock|" "$here/nginx/txtpush.conf" > "$dir/txtpush-locations.conf"
     cat > "$dir/nginx.conf" <<CONF
@@ -106,6 +106,14 @@ migrate_and_grant() {
     "$build/txtpushd" migrate -c "$dir/txtpushd.conf" --conninfo "$(owner_conninfo)" >"$dir/migrate.log" 2>&1
     "$build/txtpushd" grants txtpush_app -c "$dir/txtpushd.conf" |
         psql -q -v ON_ERROR_STOP=1 "$(owner_conninfo)" >>"$dir/migrate.log"
+    # The push credentials as MoodleTxt's settings page saves them: username
+    # gateway, password secret encrypted with the site's key EK.
+    psql -q -v ON_ERROR_STOP=1 "$(owner_conninfo)" >>"$dir/migrate.log" <<'SQL'
+INSERT INTO mdl_config_plugins (plugin, name, value) VALUES
+    ('moodletxt', 'EK', 'Qk7zLp2x9R'), ('moodletxt', 'Push_Username', 'gateway'),
+    ('moodletxt', 'Push_Password', 'f6Fwp5')
+ON CONFLICT (plugin, name) DO UPDATE SET value = EXCLUDED.value;
+SQL
 }
 
 wait_for_socket() {

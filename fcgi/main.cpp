@@ -13,6 +13,7 @@
 #include "credentials.hpp"
 #include "log.hpp"
 #include "master.hpp"
+#include "grants.hpp"
 #include "migrations.hpp"
 #include "phone.hpp"
 #include "push_handler.hpp"
@@ -142,7 +143,9 @@ int run_spool_command(const std::string& path, const std::string& action, const 
     }
     Spool spool(config->spool_dir, config->spool_max_bytes);
     if (action == "list") {
-        for (const auto& f : spool.list()) std::cout << f.name << "\t" << f.bytes << "\n";
+        auto waiting = spool.list();
+        if (!waiting.empty() && !spool.waiting().empty()) std::cout << "# waiting: " << spool.waiting() << "\n";
+        for (const auto& f : waiting) std::cout << f.name << "\t" << f.bytes << "\n";
         for (const auto& f : spool.unstorable()) std::cout << "unstorable/" << f.name << "\t" << f.bytes << "\n";
         return kExitOk;
     }

@@ -62,6 +62,7 @@ struct Pool {
     std::vector<Clock::time_point> recent_deaths;
     Clock::time_point backoff_until{};
     bool ready_notified = false;
+    bool misconfigured_notified = false;  // what STATUS= last said of the database
     std::map<pid_t, Handover> handovers;                // old child -> its successor
     std::map<pid_t, Clock::time_point> told_to_stop;    // old children: killed if still there then
 };
@@ -310,6 +311,17 @@ void notify_when_ready(Pool& pool, Scoreboard& board, const Log& log) {
     log.info("ready", {{"workers", std::to_string(accepting)}});
 }
 
+// systemd's STATUS= says when the database is not what txtpush was migrated
+// for (pushes are refused with 503 then): `systemctl status txtpushd` shows it.
+void notify_database_state(Pool& pool, const Scoreboard& board) {
+    bool misconfigured = board.db_misconfigured_ms.load() != 0;
+    if (misconfigured == pool.misconfigured_notified) return;
+    pool.misconfigured_notified = misconfigured;
+    sd_notify(0, misconfigured ? "STATUS=database is not what txtpush was migrated for: pushes answered 503 "
+                                 "(see event=db_misconfigured)"
+                               : "STATUS=serving");
+}
+
 }  // namespace
 
 int run_master(const std::string& config_path, const Config& config, PushValidator& validator, Log& log) {
@@ -331,7 +343,11 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
     board.start_time.store(static_cast<uint64_t>(unix_now()));
     Spool(config.spool_dir, config.spool_max_bytes, &board.spool).recount();  // before any child uses it
     fill(pool, board, validator, log);
-    log.info("started", {{"version", std::string(kVersion)}, {"listen", socket->name}, {"workers", std::to_string(pool.size)}, {"config", config_path}});
+    log.info("started", {{"version", std::string(kVersion)},
+                         {"listen", socket->name},
+                         {"workers", std::to_string(pool.size)},
+                         {"credentials", config.credentials.configured() ? "config" : "moodletxt"},
+                         {"config", config_path}});
 
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kTick).count()};
@@ -344,6 +360,7 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
         end_overdue(pool, board, log);
         fill(pool, board, validator, log);
         notify_when_ready(pool, board, log);
+        notify_database_state(pool, board);
     }
 }
 

@@ -62,7 +62,13 @@ PoolGauges Scoreboard::gauges() const {
     g.start_time = start_time.load();
     g.spool_files = spool.files.load();
     g.spool_bytes = spool.bytes.load();
+    g.database_misconfigured = db_misconfigured_ms.load() != 0;
     return g;
+}
+
+void Scoreboard::note_database(bool misconfigured) {
+    if (misconfigured) db_misconfigured_ms.store(steady_ms());
+    else if (db_misconfigured_ms.load() != 0) db_misconfigured_ms.store(0);
 }
 
 SharedScoreboard::SharedScoreboard() {

@@ -14,6 +14,11 @@
 //                   fork and frees it (empty, pid 0) after reaping the child;
 //                   in between only that child writes state, phase,
 //                   busy_since_ms, requests, db_connected, request_id.
+//   db_misconfigured_ms     workers and the spooler, by store: the steady-clock
+//                   ms of the last push refused because the database lacks
+//                   what txtpush was migrated for, 0 once one is stored again
+//                   (last writer wins: both are true of the database at once).
+//                   Read by the status page and the master (systemd STATUS=).
 //   pool_size, start_time   the master.
 #pragma once
 
@@ -50,6 +55,10 @@ struct Scoreboard {
     std::array<WorkerSlot, kMaxSlots> slots;
     std::atomic<uint64_t> pool_size{0};
     std::atomic<uint64_t> start_time{0};
+    std::atomic<int64_t> db_misconfigured_ms{0};
+
+    // What the last push said of the database: misconfigured, or fine.
+    void note_database(bool misconfigured);
 
     // The child in `slot` took a request / finished it.
     void mark_busy(WorkerSlot& slot, const char* request_id);

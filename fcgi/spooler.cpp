@@ -38,11 +38,16 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
 
     auto next_catch_up = std::chrono::steady_clock::now();
     auto next_listing = std::chrono::steady_clock::now();
+    auto next_catch_up_log = std::chrono::steady_clock::now();
     while (!stop_requested()) {
         if (std::chrono::steady_clock::now() >= next_catch_up) {
             // Keeps the inbox watermark close, so a push reads few rows above it.
-            if (auto caught = store.catch_up_inbox(); caught && *caught > 0)
-                log.info("inbox_caught_up", {{"rows_new_to_ledger", std::to_string(*caught)}});
+            auto caught = store.catch_up_inbox();
+            if (caught && *caught > 0) log.info("inbox_caught_up", {{"rows_new_to_ledger", std::to_string(*caught)}});
+            if (!caught && std::chrono::steady_clock::now() >= next_catch_up_log) {  // at most once a minute
+                log.warn("inbox_catch_up_failed", {{"reason", caught.error().reason}});
+                next_catch_up_log = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+            }
             next_catch_up = std::chrono::steady_clock::now() + kInboxCatchUp;
         }
         // The usage counters, not the folder, say whether to look; the folder
@@ -55,6 +60,7 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
         next_listing = std::chrono::steady_clock::now() + kListAnyway;
         ReplayResult r = replay_spool(spool, validator, store, log, stop_requested);
         if (r.listed == 0) {
+            spool.note_waiting("");
             if (spool.files() > 0) spool.resync({});  // counted, never written: a writer died mid-way
             pause_for(kIdlePoll);
             continue;
@@ -66,8 +72,13 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
                                         {"kept", std::to_string(r.kept)},
                                         {"remaining", std::to_string(spool.files())}});
         if (r.kept > 0 && !r.database_down) pause_for(backoff);  // unreadable files: do not spin on them
+        if (r.stored > 0 || r.waiting.kind == ErrorKind::misconfigured)
+            board.note_database(r.waiting.kind == ErrorKind::misconfigured);
+        spool.note_waiting(r.database_down ? r.waiting.reason : "");
         if (r.database_down) {
             log.warn("spool_waiting_for_database", {{"remaining", std::to_string(r.remaining)},
+                                                    {"kind", error_kind_name(r.waiting.kind)},
+                                                    {"reason", r.waiting.reason},
                                                     {"retry_ms", std::to_string(backoff.count())}});
             pause_for(backoff);
             backoff = std::min(backoff * 2, kMaxBackoff);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -105,6 +106,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
+// The config's push credentials, or MoodleTxt's read through this worker's connection.
+static std::unique_ptr<CredentialSource> credential_source(const Config& config, PushStore& store, const Log& log) {
+    if (config.credentials.configured()) return std::make_unique<ConfiguredCredentials>(config.credentials);
+    return std::make_unique<MoodleTxtCredentials>([&store] { return store.read_moodletxt_settings(); }, log,
+                                                  config.spool_dir + "/push-credentials");
+}
+
 int run_worker(int listen_fd, const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot,
                const Log& log) {
     install_stop_handlers();
@@ -117,7 +125,8 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
     PushStore store(store_options(config), log);
     Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
-    PushHandler handler(config, validator, store, spool, quarantine, log, unix_now,
+    std::unique_ptr<CredentialSource> credentials = credential_source(config, store, log);
+    PushHandler handler(config, *credentials, validator, store, spool, quarantine, log, unix_now,
                         [&slot](Phase p) { slot.phase.store(static_cast<int>(p)); });
     FcgiRequest fcgi(listen_fd);
     FCGX_Request& req = fcgi.get();
@@ -154,6 +163,8 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
         write_response(req, response);
         board.metrics.count_request(response.outcome, response.stored ? &*response.stored : nullptr,
                                     seconds_since(started));
+        if (response.outcome == Outcome::stored || response.outcome == Outcome::misconfigured)
+            board.note_database(response.outcome == Outcome::misconfigured);
         slot.db_connected.store(store.connected());
         board.mark_idle(slot);
         if (config.max_requests > 0 && ++served >= config.max_requests) {

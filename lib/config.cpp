@@ -147,10 +147,13 @@ const std::vector<Key>& keys() {
          number(&Config::quarantine_max_files, 0, 1000000)},
         {{"quarantine", "max_bytes", "67108864", "most bytes of refused pushes kept"},
          number(&Config::quarantine_max_bytes, 0, 1024 * 1024 * kMiB)},
-        {{"push", "username", "(required)", "the push username the gateway sends as u"}, secret(&Parsing::username)},
-        {{"push", "password", "(this or password_sha256)", "the push password the gateway sends as p"},
+        {{"push", "username", "(MoodleTxt's Push_Username)",
+          "the push username the gateway sends as u; with password or password_sha256 it overrides the push "
+          "credentials saved in MoodleTxt's settings, which are used when neither is given"},
+         secret(&Parsing::username)},
+        {{"push", "password", "(MoodleTxt's Push_Password)", "the push password the gateway sends as p"},
          secret(&Parsing::password)},
-        {{"push", "password_sha256", "(this or password)",
+        {{"push", "password_sha256", "(MoodleTxt's Push_Password)",
           "the push password's SHA-256 in hex: printf '%s' PW | txtpushd hash-password"},
          secret(&Parsing::password_sha256)},
         {{"push", "unknown_sender_name", "Unknown", "the name given to a sender that is neither a user nor a contact"},
@@ -214,17 +217,25 @@ int on_key(void* user, const char* section, const char* key, const char* value) 
 }
 
 Result<Config> finish(Parsing& p) {
-    if (p.username.empty()) return fail(ErrorKind::config, "[push] username is required");
+    bool password_given = !p.password.empty() || !p.password_sha256.empty();
+    // Neither: the credentials saved on MoodleTxt's settings page (the default).
+    if (p.username.empty() && !password_given) return std::move(p.config);
+    if (p.username.empty()) return fail(ErrorKind::config, "[push] a password without username: give both, or neither "
+                                                           "to use MoodleTxt's push credentials");
+    if (!password_given)
+        return fail(ErrorKind::config, "[push] password or password_sha256 is required with username (or give "
+                                       "neither to use MoodleTxt's push credentials)");
     if (!p.password.empty() && !p.password_sha256.empty())
         return fail(ErrorKind::config, "[push] give password or password_sha256, not both");
     if (!p.password_sha256.empty()) {
         auto digest = sha256_from_hex(p.password_sha256);
         if (!digest) return fail(ErrorKind::config, "[push] password_sha256: expected 64 hex digits");
+        if (p.password_sha256.find_first_not_of('0') == std::string::npos)
+            return fail(ErrorKind::config, "[push] password_sha256: the example's placeholder (all zeros); set "
+                                           "printf '%s' PW | txtpushd hash-password, or remove it");
         p.config.credentials = Credentials(p.username, *digest);
-    } else if (!p.password.empty()) {
-        p.config.credentials = Credentials::from_plain(p.username, p.password);
     } else {
-        return fail(ErrorKind::config, "[push] password or password_sha256 is required");
+        p.config.credentials = Credentials::from_plain(p.username, p.password);
     }
     return std::move(p.config);
 }

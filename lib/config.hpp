@@ -1,5 +1,5 @@
-// txtpushd's configuration: one INI file, every key optional but the push
-// credentials. deploy/txtpushd.conf.example documents each key.
+// txtpushd's configuration: one INI file, every key optional (the push
+// credentials default to MoodleTxt's). deploy/txtpushd.conf.example documents each key.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ struct Config {
     uint64_t quarantine_max_bytes = 64ull * 1024 * 1024;
 
     // [push]
-    Credentials credentials;
+    Credentials credentials;  // not configured(): MoodleTxt's, read from the database
     std::string unknown_sender_name = "Unknown";
 
     DbNames names() const { return {table_prefix, schema}; }

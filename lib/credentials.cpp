@@ -34,6 +34,17 @@ std::optional<Sha256> sha256_from_hex(std::string_view hex) {
     return out;
 }
 
+std::optional<Credentials> Credentials::from_digests(std::string_view text) {
+    auto user = sha256_from_hex(text.substr(0, 64));
+    auto password = text.size() >= 129 && text[64] == ' ' ? sha256_from_hex(text.substr(65, 64)) : std::nullopt;
+    if (!user || !password) return std::nullopt;
+    Credentials c;
+    c.username_ = *user;
+    c.password_ = *password;
+    c.configured_ = true;
+    return c;
+}
+
 bool Credentials::accepts(std::string_view username, std::string_view password) const {
     if (!configured_) return false;
     Sha256 u = sha256(username);

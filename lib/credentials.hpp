@@ -26,6 +26,11 @@ public:
         return Credentials(username, sha256(password));
     }
 
+    // Both digests, "USER PASSWORD" in hex, and back: what a worker keeps on
+    // disk of the last credentials it read (never the password itself).
+    std::string digests() const { return to_hex(username_) + " " + to_hex(password_); }
+    static std::optional<Credentials> from_digests(std::string_view text);
+
     bool configured() const { return configured_; }
     bool accepts(std::string_view username, std::string_view password) const;
 

@@ -8,8 +8,9 @@ namespace txtpush {
 
 namespace {
 
-constexpr std::string_view kOutcomeNames[] = {"stored", "spooled", "method", "too_large", "content_type",
-                                              "form",   "auth",    "invalid_xml", "store_failed", "spool_failed"};
+constexpr std::string_view kOutcomeNames[] = {"stored",       "spooled",      "method",      "too_large",
+                                              "content_type", "form",         "auth",        "invalid_xml",
+                                              "store_failed", "spool_failed", "unavailable", "db_misconfigured"};
 static_assert(std::size(kOutcomeNames) == static_cast<size_t>(Outcome::kCount));
 
 uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
@@ -45,6 +46,7 @@ void Metrics::count_request(Outcome outcome, const StoreReport* stored, double s
     add(inbox_rows_duplicate, stored->inbox_rows - stored->inbox_rows_new);
     add(inbound_received, stored->inbound);
     add(unrouted, stored->unrouted);
+    add(senders_not_a_number, stored->senders_not_a_number);
     add(implausible_numbers, stored->implausible_numbers);
     add(truncated_values, stored->truncated_values);
 }
@@ -65,7 +67,9 @@ std::string render_prometheus(const Metrics& m, const PoolGauges& g) {
     out += fmt::format("txtpush_duplicates_total{{kind=\"status\"}} {}\n", load(m.statuses_duplicate));
     out += fmt::format("txtpush_duplicates_total{{kind=\"inbox_row\"}} {}\n", load(m.inbox_rows_duplicate));
     single(out, "txtpush_inbound_received_total", "counter", "Inbound SMS in stored pushes.", load(m.inbound_received));
-    single(out, "txtpush_unrouted_total", "counter", "Inbound SMS kept in txtpush_unrouted.", load(m.unrouted));
+    single(out, "txtpush_unrouted_total", "counter", "Inbound SMS kept in txtpush.unrouted.", load(m.unrouted));
+    single(out, "txtpush_senders_not_a_number_total", "counter",
+           "Inbound SMS kept unrouted because the sender is not a phone number.", load(m.senders_not_a_number));
     single(out, "txtpush_implausible_numbers_total", "counter", "Sender numbers stored as received.", load(m.implausible_numbers));
     single(out, "txtpush_truncated_values_total", "counter", "Values cut to their column.", load(m.truncated_values));
     single(out, "txtpush_spool_replayed_total", "counter", "Spooled pushes stored by the spooler.", load(m.spool_replayed));
@@ -91,6 +95,9 @@ std::string render_prometheus(const Metrics& m, const PoolGauges& g) {
     single(out, "txtpush_crash_loops_total", "counter", "Times restarts were paused after a crash loop.", load(m.crash_loops));
     single(out, "txtpush_reloads_total", "counter", "Configuration reloads applied.", load(m.reloads));
     single(out, "txtpush_database_connections", "gauge", "Workers holding an open database connection.", g.workers_db_connected);
+    single(out, "txtpush_database_misconfigured", "gauge",
+           "1 while the database lacks what txtpush was migrated for (pushes are answered 503).",
+           g.database_misconfigured ? 1 : 0);
     single(out, "txtpush_spool_files", "gauge", "Pushes waiting in the spool.", g.spool_files);
     single(out, "txtpush_spool_bytes", "gauge", "Bytes waiting in the spool.", g.spool_bytes);
     if (g.listen_queue >= 0) {

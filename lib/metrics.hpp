@@ -26,6 +26,8 @@ enum class Outcome : int {
     invalid_xml,
     store_failed,
     spool_failed,
+    unavailable,       // the push credentials could not be read (database down, none known yet)
+    misconfigured,     // the database is not what txtpush was migrated for
     kCount
 };
 
@@ -44,6 +46,7 @@ struct Metrics {
     std::atomic<uint64_t> inbox_rows_duplicate{0};
     std::atomic<uint64_t> inbound_received{0};
     std::atomic<uint64_t> unrouted{0};
+    std::atomic<uint64_t> senders_not_a_number{0};
     std::atomic<uint64_t> implausible_numbers{0};
     std::atomic<uint64_t> truncated_values{0};
     std::atomic<uint64_t> spool_replayed{0};
@@ -79,6 +82,7 @@ struct PoolGauges {
     int64_t listen_queue = -1;  // -1: not known for this socket type
     uint64_t start_time = 0;    // Unix seconds
     std::vector<ChildState> children;
+    bool database_misconfigured = false;
 };
 
 std::string render_prometheus(const Metrics& m, const PoolGauges& g);

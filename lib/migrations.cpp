@@ -165,26 +165,10 @@ std::vector<MigrationStep> plan(pqxx::transaction_base& txn, const DbNames& n) {
     return steps;
 }
 
-std::string quoted_identifier(std::string_view name) { return "\"" + replace_all(name, "\"", "\"\"") + "\""; }
-
 }  // namespace
 
 std::string with_names(std::string_view sql, const DbNames& names) {
     return replace_all(replace_all(sql, "{prefix}", names.prefix), "{schema}", names.schema);
-}
-
-const std::vector<std::string_view>& moodle_tables_written() {
-    static const std::vector<std::string_view> all = {"block_moodletxt_status", "block_moodletxt_inbox",
-                                                      "block_moodletxt_in_u", "block_moodletxt_in_ab"};
-    return all;
-}
-
-const std::vector<std::string_view>& moodle_tables_read() {
-    static const std::vector<std::string_view> all = {"config_plugins",          "user",
-                                                      "block_moodletxt_accounts", "block_moodletxt_filter",
-                                                      "block_moodletxt_in_fil",   "block_moodletxt_ab",
-                                                      "block_moodletxt_ab_entry"};
-    return all;
 }
 
 Result<std::vector<MigrationStep>> plan_migration(pqxx::connection& conn, const DbNames& names) {
@@ -263,36 +247,6 @@ LIMIT 1)",
     } catch (const std::exception& e) {
         return fail(ErrorKind::transient, fmt::format("uninstall failed: {}", e.what()));
     }
-}
-
-std::string grants_sql(const DbNames& n, std::string_view role) {
-    const std::string r = quoted_identifier(role);
-    const std::string& p = n.prefix;
-    std::string read, write, sequences;
-    for (std::string_view t : moodle_tables_read()) read += fmt::format("{}{}{}", read.empty() ? "" : ", ", p, t);
-    for (std::string_view t : moodle_tables_written()) {
-        write += fmt::format("{}{}{}", write.empty() ? "" : ", ", p, t);
-        sequences += fmt::format("{}{}{}_id_seq", sequences.empty() ? "" : ", ", p, t);
-    }
-    return fmt::format(
-        "-- txtpushd as {0}: reads routing data, writes four MoodleTxt tables and its own schema {1}.\n"
-        "-- Run as the owner of Moodle's tables (the role that ran txtpushd migrate).\n"
-        "GRANT SELECT ON {2} TO {0};\n"
-        "GRANT SELECT, INSERT ON {3}block_moodletxt_status, {3}block_moodletxt_inbox TO {0};\n"
-        "GRANT INSERT ON {3}block_moodletxt_in_u, {3}block_moodletxt_in_ab TO {0};\n"
-        "GRANT USAGE ON SEQUENCE {4} TO {0};\n"
-        "GRANT USAGE ON SCHEMA {1} TO {0};\n"
-        "-- The phone directory's refresh uses temporary tables (PUBLIC has this right unless revoked).\n"
-        "DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {5}', current_database()); END $$;\n"
-        "GRANT SELECT ON {1}.schema_version TO {0};\n"
-        "GRANT SELECT, INSERT ON {1}.status_ledger, {1}.inbound_ledger, {1}.flags TO {0};\n"
-        "GRANT SELECT, INSERT, UPDATE ON {1}.unrouted TO {0};\n"
-        "GRANT SELECT, INSERT, DELETE ON {1}.phone_directory, {1}.phone_directory_buckets TO {0};\n"
-        "GRANT SELECT, UPDATE ON {1}.phone_directory_state, {1}.inbox_watch TO {0};\n"
-        "GRANT USAGE ON SEQUENCE {1}.unrouted_id_seq, {1}.flags_id_seq TO {0};\n"
-        "GRANT EXECUTE ON FUNCTION {1}.phone(text, text, text), {1}.phone_key(text), "
-        "{1}.directory_fingerprint(), {1}.directory_buckets(), {1}.refresh_phone_directory() TO {0};\n",
-        r, n.schema, read, p, sequences, replace_all(r, "'", "''"));
 }
 
 }  // namespace txtpush

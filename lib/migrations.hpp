@@ -50,13 +50,4 @@ Result<int> schema_version(pqxx::connection& conn, const DbNames& names);
 // Drops txtpush's schema and everything in it; nothing of Moodle's.
 Result<bool> uninstall(pqxx::connection& conn, const DbNames& names);
 
-// The GRANTs that let `role` run txtpushd and nothing more: SELECT on what a
-// push reads, SELECT and INSERT (and the id sequences) on the four tables it
-// writes, and txtpush's own schema.
-std::string grants_sql(const DbNames& names, std::string_view role);
-
-// Tables a push writes and reads, without prefix (for grants and tests).
-const std::vector<std::string_view>& moodle_tables_written();
-const std::vector<std::string_view>& moodle_tables_read();
-
 }  // namespace txtpush

@@ -37,11 +37,17 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules) {
     return "+" + digits;
 }
 
-std::string source_as_sent(std::string_view raw) {
-    std::string t = trim(raw);
-    bool lost_plus = !t.empty() && t[0] >= '1' && t[0] <= '9' &&
-                     t.find_first_not_of("0123456789 ") == std::string::npos;
-    return lost_plus ? "+" + t : t;
+std::optional<std::string> moodletxt_source(std::string_view raw) {
+    std::string kept;
+    for (char c : raw)
+        if (c == '+' || (c >= '0' && c <= '9')) kept += c;
+    bool lost_plus = raw.size() >= 2 && raw[0] == ' ' && raw[1] >= '1' && raw[1] <= '9';
+    if (lost_plus && kept[0] != '+') kept.insert(0, 1, '+');
+    size_t digits = kept.size() - (kept.starts_with('+') ? 1 : 0);
+    constexpr size_t kSourceChars = 20;  // block_moodletxt_inbox.source, VARCHAR(20)
+    bool block_accepts = digits >= 5 && digits <= 20 && kept.find('+', 1) == std::string::npos;
+    if (!block_accepts || kept.size() > kSourceChars) return std::nullopt;
+    return kept;
 }
 
 void load_phone_metadata() { possible_number("+447700900123"); }

@@ -5,6 +5,7 @@
 // for numbers stored in Moodle's tables; keep the two in step.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <string_view>
@@ -28,10 +29,14 @@ struct PhoneNumber {
 // (form decoding turns an unencoded `+` into a space).
 std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
 
-// The sender's number as the gateway sent it, for Moodle's `source` column:
-// trimmed, and a `+` lost to form decoding restored (digits and spaces that
-// do not start with 0). Matching uses canonical_phone, never this.
-std::string source_as_sent(std::string_view raw);
+// The sender as MoodleTxt stores `source` and its pages read it back: only
+// `+` and digits kept; a `+` lost to form decoding restored when the raw
+// value, before any trimming, starts with a space and a digit 1-9; then the
+// block's own rule, ^\+?\d{5,20}$, within the column's 20 characters.
+// Nothing when the sender fails it (an alphanumeric sender id such as
+// ACMEPOST): the block's inbox page throws on such a source. Matching uses
+// canonical_phone, never this.
+std::optional<std::string> moodletxt_source(std::string_view raw);
 
 // The index key of a number: its last 8 digits ({prefix}txtpush_phone_key in SQL).
 std::string phone_key(std::string_view number);

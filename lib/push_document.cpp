@@ -12,14 +12,25 @@ namespace {
 
 std::string_view name_of(const xmlNode* node) { return reinterpret_cast<const char*>(node->name); }
 
-// Concatenated text and CDATA children, trimmed.
-std::string text_of(const xmlNode* element) {
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+// Concatenated text and CDATA children, untrimmed. Around a CDATA section,
+// text that is only white space is the document's indentation, not the value.
+std::string raw_text_of(const xmlNode* element) {
+    bool has_cdata = false;
+    for (const xmlNode* c = element->children; c != nullptr; c = c->next) has_cdata |= c->type == XML_CDATA_SECTION_NODE;
     std::string out;
-    for (const xmlNode* c = element->children; c != nullptr; c = c->next)
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != nullptr)
-            out += reinterpret_cast<const char*>(c->content);
-    return trim(out);
+    for (const xmlNode* c = element->children; c != nullptr; c = c->next) {
+        if ((c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE) || c->content == nullptr) continue;
+        std::string_view content = reinterpret_cast<const char*>(c->content);
+        if (has_cdata && c->type == XML_TEXT_NODE && blank(content)) continue;
+        out += content;
+    }
+    return out;
 }
+
+// The same, trimmed: every value but an inbound sender's.
+std::string text_of(const xmlNode* element) { return trim(raw_text_of(element)); }
 
 // The schema has already checked range and syntax; this only converts.
 int64_t integer_of(const xmlNode* element) {
@@ -53,7 +64,7 @@ InboundSms inbound_of(const xmlNode* element) {
     for_each_element(element, [&](const xmlNode* c, std::string_view name) {
         if (name == "Ticket") m.ticket = integer_of(c);
         else if (name == "MessageText") m.text = text_of(c);
-        else if (name == "Phone") m.phone = text_of(c);
+        else if (name == "Phone") m.phone = raw_text_of(c);
         else if (name == "Date") m.date = integer_of(c);
         else if (name == "Destination") m.destination = text_of(c);
         else if (name == "DestinationAccount") m.account = text_of(c);

@@ -21,7 +21,9 @@ struct StatusUpdate {
 struct InboundSms {
     int64_t ticket = 0;
     std::string text;
-    std::string phone;  // as received, trimmed
+    // As received, untrimmed: a leading space may be a `+` lost to form
+    // decoding. Only the document's indentation around a CDATA section is left out.
+    std::string phone;
     int64_t date = 0;   // Unix seconds, UTC
     std::string destination;
     std::string account;

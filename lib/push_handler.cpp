@@ -20,9 +20,11 @@ std::string_view phase_name(Phase p) {
     return names[static_cast<int>(p)];
 }
 
-PushHandler::PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
-                         Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer)
+PushHandler::PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator,
+                         PushStore& store, Spool& spool, Quarantine& quarantine, const Log& log, Clock clock,
+                         PhaseObserver observer)
     : config_(config),
+      credentials_(credentials),
       validator_(validator),
       store_(store),
       spool_(spool),
@@ -52,7 +54,9 @@ static int http_status(ErrorKind kind) {
         case ErrorKind::method: return 405;
         case ErrorKind::too_large: return 413;
         case ErrorKind::transient:  // reached only when not even the spool could take the push
+        case ErrorKind::misconfigured:  // the gateway keeps its copy and sends it again
         case ErrorKind::local_io: return 503;
+        case ErrorKind::bug:
         case ErrorKind::not_found:
         case ErrorKind::permanent:
         case ErrorKind::config: return 500;
@@ -60,9 +64,19 @@ static int http_status(ErrorKind kind) {
     return 500;
 }
 
+// The outcome counted for an error that is not the push's own.
+static Outcome outcome_of(ErrorKind kind, Outcome otherwise) {
+    if (kind == ErrorKind::misconfigured) return Outcome::misconfigured;
+    if (kind == ErrorKind::transient) return Outcome::unavailable;
+    return otherwise;
+}
+
 Response PushHandler::refuse(const Request& request, const Error& error, Outcome outcome) {
     int status = http_status(error.kind);
-    log_.write(status >= 500 ? LogLevel::error : LogLevel::warn, "push_refused",
+    // A database that is not what txtpush was migrated for is logged at error
+    // once a minute (db_misconfigured), not with every push it refuses.
+    bool alarming = status >= 500 && error.kind != ErrorKind::misconfigured;
+    log_.write(alarming ? LogLevel::error : LogLevel::warn, "push_refused",
                {{"request_id", request.request_id},
                 {"peer", request.peer},
                 {"status", std::to_string(status)},
@@ -112,7 +126,9 @@ Response PushHandler::handle_push(const Request& request) {
 
     // What was typed as the password never reaches a log line.
     enter(Phase::authenticating);
-    if (!config_.credentials.accepts(form->u, form->p))
+    auto credentials = credentials_.current();
+    if (!credentials) return refuse(request, credentials.error(), outcome_of(credentials.error().kind, Outcome::auth));
+    if (!credentials->accepts(form->u, form->p))
         return refuse(request, fail(ErrorKind::forbidden, "wrong push username or password"), Outcome::auth);
 
     enter(Phase::validating);
@@ -126,10 +142,17 @@ Response PushHandler::handle_push(const Request& request) {
     enter(Phase::storing);
     int64_t received = clock_();
     auto stored = store_.store(push, received, request.request_id);
-    if (!stored && stored.error().kind == ErrorKind::transient) return spool(request, form->x, received, stored.error());
     if (!stored) {
-        quarantine_.keep(form->x, stored.error().reason, request.peer, request.request_id);
-        return refuse(request, stored.error(), Outcome::store_failed);
+        switch (stored.error().kind) {
+            case ErrorKind::transient:  // the database cannot take it now
+            case ErrorKind::bug:        // not the push's fault: kept until txtpushd can store it
+                return spool(request, form->x, received, stored.error());
+            case ErrorKind::misconfigured:  // it could never be stored here: the gateway keeps it
+                return refuse(request, stored.error(), Outcome::misconfigured);
+            default:  // its own values are refused
+                quarantine_.keep(form->x, stored.error().reason, request.peer, request.request_id);
+                return refuse(request, stored.error(), Outcome::store_failed);
+        }
     }
 
     const StoreReport& r = *stored;
@@ -142,6 +165,7 @@ Response PushHandler::handle_push(const Request& request) {
                               {"inbound", std::to_string(r.inbound)},
                               {"inbox_rows_new", std::to_string(r.inbox_rows_new)},
                               {"unrouted", std::to_string(r.unrouted)},
+                              {"senders_not_a_number", std::to_string(r.senders_not_a_number)},
                               {"ignored", std::to_string(push.ignored)},
                               {"implausible_numbers", std::to_string(r.implausible_numbers)},
                               {"truncated", std::to_string(r.truncated_values)},

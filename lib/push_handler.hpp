@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "push_credentials.hpp"
 #include "push_store.hpp"
 #include "spool.hpp"
 #include "xml_validator.hpp"
@@ -47,8 +48,8 @@ public:
 
     using PhaseObserver = std::function<void(Phase)>;
 
-    PushHandler(const Config& config, PushValidator& validator, PushStore& store, Spool& spool,
-                Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer = nullptr);
+    PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator, PushStore& store,
+                Spool& spool, Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer = nullptr);
 
     Response handle_push(const Request& request);
 
@@ -60,6 +61,7 @@ private:
     Response spool(const Request& request, std::string_view xml, int64_t received, const Error& why);
 
     const Config& config_;
+    CredentialSource& credentials_;
     PushValidator& validator_;
     PushStore& store_;
     Spool& spool_;

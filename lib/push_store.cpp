@@ -9,6 +9,7 @@
 #include "routing_reads.hpp"
 #include "row_plan.hpp"
 #include "store_statements.hpp"
+#include "text.hpp"
 
 namespace txtpush {
 
@@ -50,12 +51,18 @@ StoreOptions store_options(const Config& config) {
 }
 
 ErrorKind classify_sqlstate(std::string_view sqlstate) {
+    // A missing table, column, function or schema: the database is not what
+    // txtpush was migrated for (Moodle uninstalled the block, a restore of
+    // another database, a migrate not run). Retrying changes nothing until an
+    // operator acts, so it is not "unavailable": the gateway keeps its copy.
+    if (sqlstate == "42P01" || sqlstate == "42703" || sqlstate == "42883" || sqlstate == "3F000")
+        return ErrorKind::misconfigured;
     // 22: data exception (a value the column cannot take), 23: integrity
     // constraint violation (a constraint a DBA added): this push, as it is,
     // will never be stored. Anything else is about the database, not the
     // push: connection (08), resources (53), operator intervention and
     // timeouts (57), locks (55), rollbacks (40), privileges and objects
-    // being migrated or re-granted (42), read-only (25), system errors (58, XX).
+    // being re-granted (42), read-only (25), system errors (58, XX).
     std::string_view cls = sqlstate.substr(0, 2);
     return cls == "22" || cls == "23" ? ErrorKind::permanent : ErrorKind::transient;
 }
@@ -164,7 +171,9 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
         report.unrouted = routed.unrouted.size();
-        for (const InboundSms* sms : routed.implausible) flags.add(sms->ticket, "inbound", "implausible_phone", sms->phone);
+        for (const UnroutedRow& u : routed.unrouted) report.senders_not_a_number += u.reason == kSenderNotANumber;
+        for (const InboundSms* sms : routed.implausible)
+            flags.add(sms->ticket, "inbound", "implausible_phone", trim(sms->phone));
     }
     if (statuses.empty() && push.inbound.empty()) return report;
 
@@ -172,6 +181,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     // instead of BEGIN, statements, COMMIT).
     JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
     JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
+    writing_ = true;
     pqxx::row counts = session_->autocommitted([&](pqxx::transaction_base& tx) {
         if (push.inbound.empty() && flags.rows().empty())
             return st.run(tx, "status_write", statuses.str(), request_id)[0];
@@ -204,6 +214,28 @@ Result<size_t> PushStore::catch_up_inbox() {
     } catch (const std::exception& e) {
         session_.reset();
         return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));
+    }
+}
+
+Result<MoodleTxtSettings> PushStore::read_moodletxt_settings() {
+    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+    writing_ = false;
+    try {
+        MoodleTxtSettings out;
+        session_->autocommitted([&](pqxx::transaction_base& tx) {
+            for (const auto& row : session_->statements.run(tx, "moodletxt_settings"))
+                out[row[0].as<std::string>()] = row[1].is_null() ? std::string{} : row[1].as<std::string>();
+            return 0;
+        });
+        return out;
+    } catch (const pqxx::broken_connection& e) {
+        session_.reset();
+        return fail(ErrorKind::transient, "database unavailable");
+    } catch (const pqxx::sql_error& e) {
+        return failed(sqlstate_of(e), e.what(), "reading MoodleTxt's settings");
+    } catch (const std::exception& e) {
+        session_.reset();
+        return fail(ErrorKind::transient, fmt::format("cannot read MoodleTxt's settings: {}", e.what()));
     }
 }
 
@@ -242,6 +274,7 @@ Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_
     for (int attempt = 1; attempt <= kAttempts; ++attempt) {
         if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
         std::string try_no = std::to_string(attempt);
+        writing_ = false;
         try {
             return store_once(push, now, request_id);
         } catch (const pqxx::broken_connection& e) {
@@ -255,17 +288,41 @@ Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_
             // throws these outside sql_error, without a SQLSTATE.
             log_.warn("db_rolled_back", {{"error", e.what()}, {"attempt", try_no}});
         } catch (const pqxx::sql_error& e) {
-            std::string sqlstate = sqlstate_of(e);
-            ErrorKind kind = classify_sqlstate(sqlstate);
-            log_.error("db_error", {{"sqlstate", sqlstate}, {"kind", error_kind_name(kind)}, {"error", e.what()}});
-            if (kind == ErrorKind::transient) session_.reset();
-            return fail(kind, fmt::format("database error {} while storing the push", sqlstate));
+            return failed(sqlstate_of(e), e.what(), "storing the push");
         } catch (const std::exception& e) {
-            log_.error("db_error", {{"kind", "permanent"}, {"error", e.what()}});
-            return fail(ErrorKind::permanent, "database error while storing the push");
+            // Not the database's answer: a value read back that txtpushd did
+            // not expect, or a bug. Never the push's fault: it is kept.
+            log_.error("db_error", {{"kind", "bug"}, {"error", e.what()}});
+            session_.reset();
+            return fail(ErrorKind::bug, "internal error while storing the push");
         }
     }
     return fail(ErrorKind::transient, "database unavailable");
+}
+
+Error PushStore::failed(const std::string& sqlstate, std::string_view what, std::string_view doing) {
+    ErrorKind kind = classify_sqlstate(sqlstate);
+    // Only the write carries the push's own values: a data exception while
+    // reading (a row the plugin wrote that txtpushd cannot take) says nothing
+    // about the push, which waits for an operator like any database fault.
+    if (kind == ErrorKind::permanent && !writing_) kind = ErrorKind::transient;
+    if (kind != ErrorKind::permanent) session_.reset();
+    if (kind == ErrorKind::misconfigured) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_misconfigured_log_) {  // every push says so: the log at most once a minute
+            log_.error("db_misconfigured",
+                       {{"sqlstate", sqlstate}, {"error", what},
+                        {"fix", "this database is not what txtpush was migrated for: check [database] conninfo, "
+                                "table_prefix and schema, run txtpushd migrate as the owner of Moodle's tables, "
+                                "then txtpushd grants"}});
+            next_misconfigured_log_ = now + std::chrono::minutes(1);
+        }
+        return fail(kind, fmt::format("database is not what txtpush was migrated for ({} while {}): the push was "
+                                      "not stored, send it again later",
+                                      sqlstate, doing));
+    }
+    log_.error("db_error", {{"sqlstate", sqlstate}, {"kind", error_kind_name(kind)}, {"error", what}});
+    return fail(kind, fmt::format("database error {} while {}", sqlstate, doing));
 }
 
 }  // namespace txtpush

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "config.hpp"
 #include "db_names.hpp"
 #include "log.hpp"
+#include "push_credentials.hpp"
 #include "push_document.hpp"
 #include "result.hpp"
 #include "routing.hpp"
@@ -38,7 +40,8 @@ struct StoreReport {
     size_t inbound = 0;          // inbound SMS in the push
     size_t inbox_rows = 0;       // inbox rows routing asked for (one per receiving user)
     size_t inbox_rows_new = 0;   // of those, rows actually inserted
-    size_t unrouted = 0;         // inbound SMS kept in txtpush_unrouted
+    size_t unrouted = 0;         // inbound SMS kept in txtpush.unrouted
+    size_t senders_not_a_number = 0;  // of those, kept because the sender is not a phone number
     size_t implausible_numbers = 0;
     size_t truncated_values = 0;  // texts cut to their column's length
 };
@@ -54,9 +57,10 @@ struct StoreOptions {
 StoreOptions store_options(const Config& config);
 
 // What a database error means for the push: transient (the database cannot
-// take it now: down, restarting, read-only, full, timed out, being migrated
-// or re-granted; the same push may be stored later) or permanent (the
-// database refuses these values: data exceptions, integrity violations).
+// take it now: down, restarting, read-only, full, timed out, being re-granted;
+// the same push may be stored later), misconfigured (a table, column, function
+// or schema txtpush was migrated for is missing) or permanent (the database
+// refuses these values: data exceptions, integrity violations).
 ErrorKind classify_sqlstate(std::string_view sqlstate);
 
 class PushStore {
@@ -68,7 +72,9 @@ public:
 
     // Stores the push, `now` (Unix seconds, when it arrived) stamping the
     // status updates and the ledger; `request_id` goes to the ledger.
-    // Errors are transient or permanent; nothing is stored on failure.
+    // Errors: transient (the database cannot take it now), permanent (the
+    // push's own values are refused), misconfigured (the database lacks what
+    // txtpush was migrated for) or bug; nothing is stored on failure.
     Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "");
 
     // Routes again the inbound SMS kept in txtpush_unrouted (after an
@@ -81,6 +87,10 @@ public:
     // seconds). Returns how many rows were new to the ledger.
     Result<size_t> catch_up_inbox();
 
+    // MoodleTxt's settings that txtpushd uses (name -> value), read through
+    // {schema}.moodletxt_settings(): the push credentials and the phone rules.
+    Result<MoodleTxtSettings> read_moodletxt_settings();
+
     // Connects (or reconnects) now; false when the database does not answer.
     // After a failure, attempts wait out a backoff (0.25 s doubling to 2 s)
     // and fail at once meanwhile, so that a database outage costs each push
@@ -91,6 +101,8 @@ public:
 private:
     class Session;
     StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
+    // The error a failed statement means, logged; `doing` names the work.
+    Error failed(const std::string& sqlstate, std::string_view what, std::string_view doing);
 
     StoreOptions options_;
     const Log& log_;
@@ -98,6 +110,8 @@ private:
     PhoneNormaliser normalise_;
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
+    bool writing_ = false;  // the push's write statement is running (its values can be refused)
+    std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this worker starts reading Moodle's inbox (see inbox_catch_up in
     // push_store.cpp): every row at or below `settled` is in the ledger. A
     // read up to id N in a snapshot ending at xid X settles N once a later

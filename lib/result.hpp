@@ -20,6 +20,9 @@ enum class ErrorKind {
     local_io,    // a local file or folder could not be written or read (disk, permissions)
     not_found,   // no such file (spool id, quarantine name)
     config,      // the configuration or the environment is wrong
+    misconfigured,  // the database is not what txtpush was migrated for (missing table, column, function,
+                    // schema): no retry helps until an operator acts; the gateway must keep its copy
+    bug,         // txtpushd itself failed (an unexpected exception): not the push's fault
 };
 
 std::string_view error_kind_name(ErrorKind kind);
@@ -58,7 +61,8 @@ inline Error fail(ErrorKind kind, std::string reason) { return Error{kind, std::
 
 inline std::string_view error_kind_name(ErrorKind kind) {
     constexpr std::string_view names[] = {"bad_input", "too_large", "forbidden", "method",   "transient",
-                                          "permanent", "local_io",  "not_found", "config"};
+                                          "permanent", "local_io",  "not_found", "config",
+                                          "misconfigured", "bug"};
     return names[static_cast<int>(kind)];
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "text.hpp"
+
 namespace txtpush {
 
 namespace {
@@ -89,10 +91,15 @@ Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNum
         const InboundSms& sms = messages[i];
         const PhoneNumber& number = numbers[i];
         if (!number.plausible) out.implausible.push_back(&sms);
+        // A sender the block cannot read back never becomes an inbox row.
+        std::optional<std::string> source = moodletxt_source(sms.phone);
+        if (!source) {
+            out.unrouted.push_back({&sms, trim(sms.phone), std::string(kSenderNotANumber)});
+            continue;
+        }
         const Account* account = find_account(data, sms.account);
-        std::string source = source_as_sent(sms.phone);
         if (auto reason = unroutable_reason(account)) {
-            out.unrouted.push_back({&sms, source, *reason});
+            out.unrouted.push_back({&sms, *source, *reason});
             continue;
         }
         std::string match_phone = number.plausible ? number.value : std::string{};
@@ -101,7 +108,7 @@ Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNum
                                             : identify(match_phone, receivers, data, settings);
         for (int64_t user : receivers) {
             if (!seen.insert({sms.ticket, user}).second) continue;
-            out.inbox.push_back({user, sms.ticket, sms.text, source, sender.firstname, sender.lastname,
+            out.inbox.push_back({user, sms.ticket, sms.text, *source, sender.firstname, sender.lastname,
                                  sms.date, sender.user, sender.contact, account->username});
         }
     }

@@ -70,9 +70,13 @@ struct InboxRow {
 
 struct UnroutedRow {
     const InboundSms* sms = nullptr;
-    std::string source;
+    std::string source;  // as MoodleTxt stores it; a sender that is not a number, as received
     std::string reason;
 };
+
+// The reason of an SMS whose sender is not a phone number MoodleTxt can read
+// (an alphanumeric sender id): kept unrouted for good, `reroute` leaves it.
+inline constexpr std::string_view kSenderNotANumber = "sender_not_a_number";
 
 struct Routed {
     std::vector<InboxRow> inbox;

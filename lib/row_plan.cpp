@@ -15,7 +15,6 @@ namespace {
 constexpr size_t kStatusMessageChars = 100;
 constexpr size_t kSourceChars = 20;
 constexpr size_t kNameChars = 50;
-constexpr size_t kUnroutedSourceChars = 40;
 constexpr size_t kUnroutedTextChars = 255;
 
 }  // namespace
@@ -70,7 +69,7 @@ JsonRows unrouted_rows(const std::vector<UnroutedRow>& routed, int64_t now, Flag
         rows.row()
             .field("ticket", u.sms->ticket)
             .field("messagetext", u.sms->text)
-            .field("source", flags.fit(u.source, kUnroutedSourceChars, u.sms->ticket, "inbound", "source"))
+            .field("source", u.source)  // kept whole: TEXT
             .field("destination",
                    flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
             .field("destinationaccount",

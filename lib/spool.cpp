@@ -1,6 +1,8 @@
 #include "spool.hpp"
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -130,6 +132,27 @@ void Quarantine::trim() {
         files_.remove(files[i].name, false);
         total -= files[i].bytes;
     }
+}
+
+void Spool::note_waiting(std::string_view reason) const {
+    const std::string path = files_.dir() + "/waiting";
+    std::error_code ignored;
+    if (reason.empty()) {
+        std::filesystem::remove(path, ignored);
+        return;
+    }
+    {
+        std::ofstream out(path + ".tmp", std::ios::trunc);
+        out << reason << "\n";
+    }
+    std::filesystem::rename(path + ".tmp", path, ignored);
+}
+
+std::string Spool::waiting() const {
+    std::ifstream in(files_.dir() + "/waiting");
+    std::string reason;
+    std::getline(in, reason);
+    return reason;
 }
 
 }  // namespace txtpush

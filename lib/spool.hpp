@@ -56,6 +56,12 @@ public:
     // Sets the usage to what a listing found (the spooler, when the counters
     // say files wait but the folder holds none: a writer killed mid-way).
     void resync(const std::vector<QueuedFile>& listed);
+    // Why the spooled pushes wait (the spooler, when the database refuses
+    // them now), for `txtpushd spool list`; empty clears it. Informational:
+    // written by rename, not synced.
+    void note_waiting(std::string_view reason) const;
+    std::string waiting() const;
+
     uint64_t files() const { return usage_->files.load(); }
     uint64_t bytes() const { return usage_->bytes.load(); }
     const std::string& dir() const { return files_.dir(); }

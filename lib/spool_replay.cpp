@@ -50,6 +50,7 @@ ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& sto
                 break;
             case Verdict::wait_for_database:
                 result.database_down = true;
+                result.waiting = why;
                 result.remaining = files.size() - done;
                 return result;
             case Verdict::set_aside:

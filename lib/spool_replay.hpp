@@ -20,10 +20,13 @@ struct ReplayResult {
     size_t remaining = 0;    // not reached in this pass
     size_t listed = 0;       // files the pass found
     bool database_down = false;
+    Error waiting;           // why, when the database could not take a push now
 };
 
 // One pass over the spool as listed once at its start: stops at the first
-// push the database cannot take now (transient), or when `stop` says so.
+// push the database cannot take now (unavailable, misconfigured, a bug), or
+// when `stop` says so. Only a push whose own values the database refuses is
+// set aside.
 ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& store, const Log& log,
                           const std::function<bool()>& stop = [] { return false; });
 

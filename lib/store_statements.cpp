@@ -92,7 +92,13 @@ floor AS (
     SELECT greatest($1::bigint, coalesce((SELECT watermark FROM {schema}.inbox_watch), 0)) AS id
 ), caught AS (
     INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
-    SELECT ticket, userid, to_timestamp(timereceived), 'moodle', id FROM {prefix}block_moodletxt_inbox i
+    -- The plugin's values are not ours to trust: a time that is not Unix
+    -- seconds (one in microseconds would make to_timestamp fail, and with it
+    -- every push) reads as the time the row was caught.
+    SELECT ticket, userid,
+           CASE WHEN timereceived BETWEEN 0 AND 32503680000 THEN to_timestamp(timereceived) ELSE now() END,
+           'moodle', id
+    FROM {prefix}block_moodletxt_inbox i
     WHERE id > (SELECT id FROM floor)
       AND NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l
                       WHERE l.inboxid = i.id AND l.inboxid > (SELECT id FROM floor))
@@ -110,7 +116,7 @@ floor AS (
 // What routing an inbound push needs, in one round trip, with the catch-up
 // before its inbox rows. Rows are tagged by kind; every value is text
 // (libpqxx parses them alike).
-//   setting:  the plugin's phone settings.
+//   setting:  the plugin's phone settings (through moodletxt_settings()).
 //   directory_stale: whether the phone directory is due for a refresh: while
 //     it holds under 10,000 numbers, when any number changed (one pass over
 //     them, no writes: lookups are then exact), else when it is older than
@@ -122,12 +128,13 @@ floor AS (
 //     those that take inbound SMS, one row per receiving live user.
 constexpr const char* kInboundReads = R"(
 named AS (
-    SELECT a.*, u.id IS NOT NULL AS user_live FROM {prefix}block_moodletxt_accounts a
+    SELECT a.id, a.username, a.defaultuser, a.inboundenabled, u.id IS NOT NULL AS user_live
+    FROM {prefix}block_moodletxt_accounts a
     LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
     WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($2::jsonb)))
 )
-SELECT 'setting', name, value, NULL, NULL, NULL FROM {prefix}config_plugins
-WHERE plugin = 'moodletxt' AND name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
+SELECT 'setting', name, value, NULL, NULL, NULL FROM {schema}.moodletxt_settings()
+WHERE name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
 UNION ALL
 SELECT 'directory_stale',
        (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
@@ -151,6 +158,9 @@ std::vector<Statement> all_statements() {
                        "\nSELECT (SELECT count(*) FROM s_new), (SELECT count(*) FROM i_new)"},
     {"inbound_reads", std::string("\nWITH") + kInboxCatchUp + "," + kInboundReads},
     {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUp + "\nSELECT caught, max_id, xmin, xmax FROM inbox_read"},
+    // MoodleTxt's settings, through the function that returns only those
+    // txtpushd uses (the runtime role cannot read config_plugins).
+    {"moodletxt_settings", R"(SELECT name, value FROM {schema}.moodletxt_settings())"},
     {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
     // The push's senders: Moodle users and address-book contacts, found in
     // the phone directory by key ($1); their live rows are read by id and
@@ -179,7 +189,7 @@ SET watermark = pending, pending = greatest(pending, $1), pending_xmax = greates
 WHERE $3::text::xid8 >= pending_xmax)"},
     {"unrouted_pending", R"(
 SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
-FROM {schema}.unrouted WHERE routed = 0 AND id > $1 ORDER BY id LIMIT 500)"},
+FROM {schema}.unrouted WHERE routed = 0 AND reason <> 'sender_not_a_number' AND id > $1 ORDER BY id LIMIT 500)"},
     {"unrouted_mark_routed", R"(
 UPDATE {schema}.unrouted u SET routed = 1
 WHERE routed = 0 AND EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.ticket = u.ticket))"},

@@ -36,11 +36,16 @@ COMMENT ON TABLE {schema}.inbound_ledger IS 'txtpush: every inbound SMS delivere
 
 -- History: what Moodle's tables hold already (the plugin's own rows, the old
 -- push.php's duplicates) is known, so a replay of last year's push adds nothing.
+-- A time that is not Unix seconds (to_timestamp would fail) reads as now.
 INSERT INTO {schema}.status_ledger (ticketnumber, status, received_at, origin, statusid)
-SELECT ticketnumber, status, to_timestamp(min(updatetime)), 'history', min(id)
+SELECT ticketnumber, status,
+       CASE WHEN min(updatetime) BETWEEN 0 AND 32503680000 THEN to_timestamp(min(updatetime)) ELSE now() END,
+       'history', min(id)
 FROM {prefix}block_moodletxt_status GROUP BY ticketnumber, status;
 INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
-SELECT ticket, userid, to_timestamp(min(timereceived)), 'history', min(id)
+SELECT ticket, userid,
+       CASE WHEN min(timereceived) BETWEEN 0 AND 32503680000 THEN to_timestamp(min(timereceived)) ELSE now() END,
+       'history', min(id)
 FROM {prefix}block_moodletxt_inbox GROUP BY ticket, userid;
 
 -- Rows of Moodle's inbox with id <= watermark are all known to the ledger:

@@ -7,10 +7,14 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
+#include "grants.hpp"
 #include "migrations.hpp"
+#include "moodletxt_cipher.hpp"
 #include "push_store.hpp"
 #include "test_databases.hpp"
 #include "test_support.hpp"
@@ -77,6 +81,19 @@ protected:
     PushStore owner_store() { return PushStore(StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_); }
 
     void sql(const std::string& statement) { test::exec_sql(*db_, statement); }
+    void create_app_role() {
+        sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'it_dropin_app') THEN "
+            "CREATE ROLE it_dropin_app LOGIN; END IF; END $$");
+    }
+    PushStore app_store() {
+        return PushStore(StoreOptions{test::conninfo_of(kDb, "it_dropin_app"), kNames, "Unknown"}, log_);
+    }
+    std::vector<std::string> column(const std::string& query) {
+        std::vector<std::string> out;
+        pqxx::nontransaction tx(*db_);
+        for (const auto& row : tx.exec(query)) out.push_back(row[0].as<std::string>());
+        return out;
+    }
     int64_t count(const std::string& query) { return test::query_number(*db_, query); }
 
     Log log_{LogLevel::error};
@@ -238,9 +255,26 @@ TEST_F(DropIn, UninstallRefusesASchemaThatHoldsSomethingElse) {
 
 TEST_F(DropIn, TheRuntimeRoleNeedsOnlyTheGrantsItIsGiven) {
     migrate_as_owner();
-    sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'it_dropin_app') THEN "
-        "CREATE ROLE it_dropin_app LOGIN; END IF; END $$");
+    create_app_role();
+    // What an earlier txtpush granted: whole tables, config_plugins among them.
+    sql("GRANT SELECT ON mdl_user, mdl_config_plugins, mdl_block_moodletxt_accounts TO it_dropin_app");
     sql(grants_sql(kNames, "it_dropin_app"));
+    // The secrets of the site stay out of its reach, whatever was granted before.
+    pqxx::connection as_app(test::conninfo_of(kDb, "it_dropin_app"));
+    for (const char* secret : {"SELECT password FROM mdl_user",
+                               "SELECT value FROM mdl_config_plugins WHERE plugin <> 'moodletxt'",
+                               "SELECT value FROM mdl_config_plugins",
+                               "SELECT password FROM mdl_block_moodletxt_accounts",
+                               "SELECT * FROM mdl_user"}) {
+        pqxx::nontransaction tx(as_app);
+        try {
+            tx.exec(secret);
+            ADD_FAILURE() << "the runtime role could run: " << secret;
+        } catch (const pqxx::insufficient_privilege&) {
+        } catch (const pqxx::sql_error& e) {
+            EXPECT_EQ(e.sqlstate(), "42501") << secret << ": " << e.what();
+        }
+    }
     sql("INSERT INTO mdl_block_moodletxt_ab (id, name, type, owner) VALUES (1, 'School', 'global', 0);"
         "INSERT INTO mdl_block_moodletxt_ab_entry (id, addressbook, lastname, firstname, company, phoneno) "
         "VALUES (301, 1, 'Bal', 'Glo', '', '07700 900301')");
@@ -349,4 +383,111 @@ TEST_F(DropIn, UninstallRefusesWhenSomethingOutsideUsesTxtpush) {
     ASSERT_FALSE(dropped.ok());
     EXPECT_NE(dropped.error().reason.find("dba_phone_ix"), std::string::npos) << dropped.error().reason;
     EXPECT_EQ(count("SELECT count(*) FROM pg_class WHERE relname = 'dba_phone_ix'"), 1);
+}
+
+// 1, 2: what the block's pages read back must be what its own code stores.
+TEST_F(DropIn, ASenderThatIsNotAPhoneNumberIsKeptUnroutedAndNeverReachesAnInbox) {
+    migrate_as_owner();
+    create_app_role();
+    sql(grants_sql(kNames, "it_dropin_app"));
+    PushStore app = app_store();
+    Push push;
+    push.inbound = {sms(7101, "ACMEPOST"), sms(7102, "\n  Acme Post  "), sms(7103, "+447700900201")};
+    StoreReport r = store(app, push);
+    EXPECT_EQ(r.unrouted, 2u);
+    EXPECT_EQ(r.senders_not_a_number, 2u);
+    EXPECT_EQ(r.inbox_rows_new, 1u);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket IN (7101, 7102)"), 0);
+    EXPECT_EQ(column("SELECT source FROM txtpush.unrouted WHERE reason = 'sender_not_a_number' ORDER BY ticket"),
+              (std::vector<std::string>{"ACMEPOST", "Acme Post"}));
+    // The DBA's query lists them; reroute leaves them where they are.
+    std::ifstream file(std::string(TXTPUSH_SOURCE_DIR) + "/sql/queries/unrouted.sql");
+    std::string listed((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(count("SELECT count(*) FROM (" + listed.substr(0, listed.find(';')) + ") q WHERE reason = "
+                    "'sender_not_a_number'"), 2);
+    auto rerouted = app.reroute_unrouted(1764000000);
+    ASSERT_TRUE(rerouted.ok()) << rerouted.error().reason;
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.unrouted WHERE routed = 0"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket IN (7101, 7102)"), 0);
+    // Every source in the inbox passes the block's MoodletxtPhoneNumber rule.
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE source !~ '^\\+?[0-9]{5,20}$'"), 0);
+}
+
+TEST_F(DropIn, SourceIsStoredAsTheBlockStoresItAPlusRestoredOnlyWhenLost) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.inbound = {sms(7111, "+44 7700 900101"), sms(7112, "447700900111  "), sms(7113, " 447700900112"),
+                    sms(7114, "(0044) 7700-900113")};
+    store(s, push);
+    EXPECT_EQ(column("SELECT source FROM mdl_block_moodletxt_inbox WHERE ticket > 7110 ORDER BY ticket"),
+              (std::vector<std::string>{"+447700900101", "447700900111", "+447700900112", "00447700900113"}));
+}
+
+// 4: the credentials the admin saved on MoodleTxt's settings page.
+TEST_F(DropIn, ThePushCredentialsAreReadFromMoodleTxtsSettingsAndNothingElse) {
+    migrate_as_owner();
+    create_app_role();
+    sql(grants_sql(kNames, "it_dropin_app"));
+    sql("INSERT INTO mdl_config_plugins (plugin, name, value) VALUES ('moodletxt', 'EK', '3f9a1c07be'), "
+        "('moodletxt', 'Push_Username', 'gateway'), ('moodletxt', 'Push_Password', 'fC^WXs'), "
+        "('moodletxt', 'Proxy_Password', 'not-for-txtpush'), ('auth_ldap', 'bind_pw', 'not-for-txtpush')");
+    PushStore app = app_store();
+    auto settings = app.read_moodletxt_settings();
+    ASSERT_TRUE(settings.ok()) << settings.error().reason;
+    for (const auto& [name, value] : *settings) EXPECT_NE(value, "not-for-txtpush") << name;
+    auto credentials = credentials_from_settings(*settings);
+    ASSERT_TRUE(credentials.ok()) << credentials.error().reason;
+    EXPECT_TRUE(credentials->accepts("gateway", "secret"));
+    // Saved again on the settings page: read as it is now.
+    sql("UPDATE mdl_config_plugins SET value = '" + *moodletxt_encrypt("3f9a1c07be", "Changed99") +
+        "' WHERE plugin = 'moodletxt' AND name = 'Push_Password'");
+    credentials = credentials_from_settings(*app.read_moodletxt_settings());
+    ASSERT_TRUE(credentials.ok());
+    EXPECT_TRUE(credentials->accepts("gateway", "Changed99"));
+    EXPECT_FALSE(credentials->accepts("gateway", "secret"));
+    sql("UPDATE mdl_config_plugins SET value = '' WHERE plugin = 'moodletxt' AND name = 'Push_Username'");
+    EXPECT_EQ(credentials_from_settings(*app.read_moodletxt_settings()).error().kind, ErrorKind::forbidden);
+}
+
+// 5: Moodle uninstalled the block (or a restore of another database).
+TEST_F(DropIn, ADatabaseWithoutTheTablesTxtpushWasMigratedForIsMisconfiguredNotUnavailable) {
+    migrate_as_owner();
+    PushStore s = owner_store();
+    Push push;
+    push.statuses = {{5101, 5, "Delivered", ""}};
+    push.inbound = {sms(7121)};
+    ASSERT_TRUE(s.store(push, 1764000000, "before").ok());
+    sql("DROP TABLE mdl_block_moodletxt_status, mdl_block_moodletxt_inbox");
+    for (const Push& p : {Push{{{5102, 5, "Delivered", ""}}, {}, 0}, Push{{}, {sms(7122)}, 0}}) {
+        auto refused = s.store(p, 1764000000, "after");
+        ASSERT_FALSE(refused.ok());
+        EXPECT_EQ(refused.error().kind, ErrorKind::misconfigured) << refused.error().reason;
+        EXPECT_NE(refused.error().reason.find("not what txtpush was migrated for"), std::string::npos);
+    }
+    sql("DROP SCHEMA txtpush CASCADE");
+    auto refused = s.store(Push{{{5103, 5, "Delivered", ""}}, {}, 0}, 1764000000, "after");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, ErrorKind::misconfigured) << refused.error().reason;
+}
+
+// 6: a row the plugin wrote, however odd, never makes pushes unstorable.
+TEST_F(DropIn, ARowThePluginWroteWithAnOutOfRangeTimeFailsNoPush) {
+    // Before migrate too: the history load reads it.
+    sql("INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, timereceived, hasbeenread) "
+        "VALUES (100, 7130, 'microseconds', '+447700900201', 1700000000000000, 0)");
+    migrate_as_owner();
+    sql("INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, timereceived, hasbeenread) "
+        "VALUES (100, 7131, 'microseconds', '+447700900201', 1700000000000000, 0), "
+        "(100, 7132, 'negative', '+447700900201', -99999999999999, 0)");
+    PushStore spooler = owner_store();
+    auto caught = spooler.catch_up_inbox();
+    ASSERT_TRUE(caught.ok()) << caught.error().reason;
+    PushStore worker = owner_store();
+    Push push;
+    push.inbound = {sms(7133), sms(7131)};
+    StoreReport r = store(worker, push);
+    EXPECT_EQ(r.inbox_rows_new, 1u);  // 7131 is the plugin's already
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7131"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM txtpush.inbound_ledger WHERE ticket IN (7130, 7131, 7132)"), 3);
 }

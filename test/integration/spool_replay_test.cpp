@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "config.hpp"
+#include "grants.hpp"
 #include "migrations.hpp"
 #include "spool_replay.hpp"
 #include "test_databases.hpp"

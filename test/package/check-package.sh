@@ -78,14 +78,18 @@ pgdir=$(cat "$stack/pgdir")
 runuser -u postgres -- sh -c "cd / && createdb -h $pgdir deploy && psql -q -h $pgdir -d deploy -c 'CREATE ROLE txtpush LOGIN'" >/dev/null
 
 step "the README's steps: edit the config"
-sed -i -e "s|^conninfo = .*|conninfo = host=$pgdir dbname=deploy user=txtpush|" \
-    -e "s|^password_sha256 = .*|password_sha256 = $(printf '%s' 'deploy-secret' | /usr/sbin/txtpushd hash-password)|" \
-    /etc/txtpush/txtpushd.conf
+sed -i -e "s|^conninfo = .*|conninfo = host=$pgdir dbname=deploy user=txtpush|" /etc/txtpush/txtpushd.conf
 /usr/sbin/txtpushd check-config -c /etc/txtpush/txtpushd.conf
 step "migrate and grant"
 (cd / && /usr/sbin/txtpushd migrate -c /etc/txtpush/txtpushd.conf --conninfo "host=$pgdir dbname=deploy user=postgres" 2>/dev/null)
 /usr/sbin/txtpushd grants txtpush -c /etc/txtpush/txtpushd.conf |
     runuser -u postgres -- sh -c "cd / && psql -q -v ON_ERROR_STOP=1 -h $pgdir -d deploy" >/dev/null
+step "the push credentials, as MoodleTxt's settings page saves them (password deploy-secret)"
+runuser -u postgres -- sh -c "cd / && psql -q -v ON_ERROR_STOP=1 -h $pgdir -d deploy" >/dev/null <<'SQL'
+INSERT INTO mdl_config_plugins (plugin, name, value) VALUES
+    ('moodletxt', 'EK', 'Qk7zLp2x9R'), ('moodletxt', 'Push_Username', 'gateway'),
+    ('moodletxt', 'Push_Password', 'R&5.6h$DQqA9M');
+SQL
 step "start txtpushd as the unit does (user txtpush, /run/txtpush from tmpfiles.d, /var/lib/txtpush)"
 if command -v systemd-tmpfiles >/dev/null; then
     systemd-tmpfiles --create txtpush.conf

@@ -50,13 +50,14 @@ unknown_sender_name = Inconnu
 
 TEST(Config, RefusesMistakesWithTheLine) {
     struct Case {
-        const char* text;
+        std::string text;
         const char* expect;
     } cases[] = {
         {"[push]\nusername=a\npassword=b\n[server]\nworkrs = 2\n", "line 5: [server] workrs: unknown key"},
         {"[push]\nusername=a\npassword=b\n[database]\ntable_prefix = mdl; drop\n", "table_prefix: 1 to 20"},
         {"[push]\nusername=a\n", "password or password_sha256 is required"},
-        {"[push]\npassword=b\n", "username is required"},
+        {"[push]\npassword=b\n", "a password without username"},
+        {"[push]\nusername=a\npassword_sha256=" + std::string(64, '0') + "\n", "placeholder"},
         {"[push]\nusername=a\npassword=b\npassword_sha256=00\n", "not both"},
         {"[server]\nsocket_mode = 999\n", "octal"},
         {"[nope]\nx=1\n", "unknown section"},

@@ -48,11 +48,26 @@ TEST(PhoneNormaliser, AgreesWithNormalisePhoneAndRemembers) {
         }
 }
 
-TEST(Phone, SourceIsKeptAsSentWithALostPlusRestored) {
-    EXPECT_EQ(source_as_sent("  +44 7700 900123\n"), "+44 7700 900123");
-    EXPECT_EQ(source_as_sent(" 447700900123"), "+447700900123");
-    EXPECT_EQ(source_as_sent("44 7700 900123"), "+44 7700 900123");
-    EXPECT_EQ(source_as_sent("07700 900123"), "07700 900123");
-    EXPECT_EQ(source_as_sent("call me"), "call me");
-    EXPECT_EQ(source_as_sent(""), "");
+TEST(Phone, SourceIsWhatTheBlockStoresOnlyPlusAndDigits) {
+    EXPECT_EQ(moodletxt_source("+44 7700 900101"), "+447700900101");
+    EXPECT_EQ(moodletxt_source("  +44 (7700) 900-123\n"), "+447700900123");
+    EXPECT_EQ(moodletxt_source("07700 900123"), "07700900123");
+    EXPECT_EQ(moodletxt_source("447700900111  "), "447700900111");  // no leading space: nothing was lost
+}
+
+TEST(Phone, APlusLostToFormDecodingIsRestoredOnlyWhenTheRawValueStartsWithASpaceAndADigit) {
+    EXPECT_EQ(moodletxt_source(" 447700900123"), "+447700900123");
+    EXPECT_EQ(moodletxt_source(" 44 7700 900123"), "+447700900123");
+    EXPECT_EQ(moodletxt_source("\n  447700900123"), "447700900123");  // indentation, not a lost +
+    EXPECT_EQ(moodletxt_source(" 07700900123"), "07700900123");      // a + never stood before a national 0
+    EXPECT_EQ(moodletxt_source(" +447700900123"), "+447700900123");  // never two
+}
+
+TEST(Phone, ASenderTheBlockCannotReadBackIsNoSource) {
+    for (const char* sender : {"ACMEPOST", "", "   ", "1234", "+1234", "44+7700900123", "++447700900123",
+                               "+123456789012345678901", "123456789012345678901"})
+        EXPECT_FALSE(moodletxt_source(sender).has_value()) << sender;
+    EXPECT_EQ(moodletxt_source("12345"), "12345");                              // the block's shortest
+    EXPECT_EQ(moodletxt_source("12345678901234567890"), "12345678901234567890");  // its longest that fits
+    EXPECT_EQ(moodletxt_source("Info 88020"), "88020");  // as the block's preg_replace keeps it
 }

@@ -80,7 +80,7 @@ TEST(Route, SenderIsAMoodleUserFirst) {
     std::vector<InboundSms> in = {sms(1, "hi", "07700 900201")};
     auto r = route(in, college(), RoutingSettings{});
     ASSERT_EQ(r.inbox.size(), 1u);
-    EXPECT_EQ(r.inbox[0].source, "07700 900201");  // as sent; the canonical form is for matching only
+    EXPECT_EQ(r.inbox[0].source, "07700900201");  // + and digits, as the block; the canonical form only matches
     EXPECT_EQ(r.inbox[0].firstname, "Ada");
     EXPECT_EQ(r.inbox[0].lastname, "Lovelace");
     EXPECT_EQ(r.inbox[0].sender_user, 201);
@@ -102,12 +102,24 @@ TEST(Route, ContactsInGlobalOrReceiversBooksOnly) {
 }
 
 TEST(Route, ImplausibleNumbersAreKeptAndCounted) {
-    std::vector<InboundSms> in = {sms(1, "hi", "abc")};
+    std::vector<InboundSms> in = {sms(1, "hi", "+999 12345")};  // the block's rule holds, libphonenumber's not
     auto r = route(in, college(), RoutingSettings{});
     ASSERT_EQ(r.inbox.size(), 1u);
-    EXPECT_EQ(r.inbox[0].source, "abc");
+    EXPECT_EQ(r.inbox[0].source, "+99912345");
     ASSERT_EQ(r.implausible.size(), 1u);
     EXPECT_EQ(r.implausible[0]->ticket, 1);
+}
+
+TEST(Route, ASenderThatIsNotAPhoneNumberNeverReachesAnInbox) {
+    std::vector<InboundSms> in = {sms(1, "hi", "ACMEPOST"), sms(2, "help", "  Acme Post Ltd  "),
+                                  sms(3, "hi", "+447700900201")};
+    auto r = route(in, college(), RoutingSettings{});
+    ASSERT_EQ(r.inbox.size(), 1u);
+    EXPECT_EQ(r.inbox[0].ticket, 3);
+    ASSERT_EQ(r.unrouted.size(), 2u);
+    for (const UnroutedRow& u : r.unrouted) EXPECT_EQ(u.reason, "sender_not_a_number");
+    EXPECT_EQ(r.unrouted[0].source, "ACMEPOST");        // kept whole, as received
+    EXPECT_EQ(r.unrouted[1].source, "Acme Post Ltd");
 }
 
 TEST(Route, RepeatedMessageInOnePushYieldsOneRowPerUser) {
