@@ -110,10 +110,14 @@ TEST_F(Pool, KilledWorkerIsReplacedAndOnlyItsRequestFails) {
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto answers = load.stop();
+    // Stored or spooled both acknowledge the push (a worker may still be
+    // waiting out a reconnect after an earlier test's database restart).
     int failed = 0, ok = 0;
-    for (auto [status, n] : answers) (status == 200 ? ok : failed) += n;
+    for (auto [status, n] : answers) (status == 200 || status == 202 ? ok : failed) += n;
     EXPECT_GT(ok, 10);
-    EXPECT_LE(failed, 1) << "only a request in flight on the killed worker may fail";
+    std::string seen;
+    for (auto [status, n] : answers) seen += fmt::format(" {}x{}", n, status);
+    EXPECT_LE(failed, 1) << "only a request in flight on the killed worker may fail; answers:" << seen;
     EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(5)));
     EXPECT_EQ(status_metrics()["txtpush_worker_restarts_total"] - before["txtpush_worker_restarts_total"], 1);
 }
