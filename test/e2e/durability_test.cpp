@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -158,4 +160,26 @@ TEST_F(Durability, SpoolerAndLiveWorkersStoringTheSameKeysInOppositeOrders) {
               kPushes * 30);
     EXPECT_EQ(count("SELECT count(DISTINCT ticketnumber) FROM mdl_block_moodletxt_status "
                     "WHERE ticketnumber BETWEEN 40000 AND 40599"), kPushes * 30);
+}
+
+TEST_F(Durability, SpoolListSaysWhyPushesWait) {
+    StackRestorer restore;
+    test::stack_control("pg-stop");
+    ASSERT_EQ(push(status_push(31000)).status, 202);
+    // The spooler notes why, once its replay meets the database's answer.
+    std::string listing;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const std::string command = fmt::format("{}/txtpushd spool list -c {}/txtpushd.conf 2>&1", TXTPUSH_BUILD_DIR,
+                                            test::stack_dir());
+    while (listing.find("# waiting: ") == std::string::npos && std::chrono::steady_clock::now() < until) {
+        std::unique_ptr<FILE, int (*)(FILE*)> out(::popen(command.c_str(), "r"), ::pclose);
+        listing.clear();
+        for (char buf[512]; std::fgets(buf, sizeof buf, out.get());) listing += buf;
+        if (listing.find("# waiting: ") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(listing.find("# waiting: database unavailable"), std::string::npos) << listing;
+    EXPECT_NE(listing.find(".push"), std::string::npos) << listing;
+    test::stack_control("pg-start");
+    ASSERT_TRUE(wait_for_empty_spool(std::chrono::seconds(60)));
+    EXPECT_EQ(stored_once({31000}), 1);
 }
