@@ -57,7 +57,7 @@ const std::vector<ExitCodeDoc> kExitCodes = {
 };
 
 const std::vector<FileDoc> kFiles = {
-    {"/etc/txtpush/txtpushd.conf", "the configuration (mode 0640, group txtpush: it holds the push password)"},
+    {"/etc/txtpush/txtpushd.conf", "the configuration (mode 0640, group txtpush: it may hold the database password and push credentials)"},
     {"/run/txtpush/txtpushd.sock", "the FastCGI socket nginx talks to (or the one txtpushd.socket passes)"},
     {"/var/lib/txtpush/spool", "pushes waiting for the database; unstorable/ holds those it refused for good"},
     {"/var/lib/txtpush/quarantine", "refused pushes kept with their reason"},
@@ -72,7 +72,9 @@ const std::vector<CommandDoc> kCommands = {
      "creates or upgrades txtpush's schema; in a database without MoodleTxt's tables, creates them as Moodle would "
      "(standalone mirror). Runs as the owner of Moodle's tables (--conninfo overrides [database] conninfo). --plan "
      "prints the steps and their SQL and changes nothing. Running it again changes nothing"},
-    {"grants", "ROLE [-c FILE]", "prints the GRANTs that let ROLE run txtpushd and nothing more"},
+    {"grants", "ROLE [-c FILE]", "prints, as one transaction, the REVOKEs of what earlier versions granted and the GRANTs that let ROLE run "
+              "txtpushd and nothing more: column-level SELECT on what it reads, never a password column or "
+              "config_plugins"},
     {"uninstall", "-c FILE [--conninfo C]",
      "drops txtpush's schema and all in it; nothing of Moodle's (refuses if the schema holds anything not "
      "txtpush's)"},
@@ -181,8 +183,8 @@ std::string man5(std::string_view version) {
     out += ".SH DESCRIPTION\n"
            "One INI file, /etc/txtpush/txtpushd.conf unless txtpushd is given \\-c FILE. Lines starting with ; "
            "are comments. Unknown sections or keys, and a section or key given twice, are errors reported with "
-           "their line (txtpushd check\\-config). Every key is optional but [push] username and one of password "
-           "and password_sha256. SIGHUP reloads the file; a bad file is refused and the running pool keeps serving.\n";
+           "their line (txtpushd check\\-config). Every key is optional: without [push] username and password, the "
+           "push credentials are those saved in MoodleTxt's settings (Push_Username, Push_Password). SIGHUP reloads the file; a bad file is refused and the running pool keeps serving.\n";
     std::string_view section;
     for (const ConfigKeyDoc& k : config_key_docs()) {
         if (k.section != section) out += fmt::format(".SH [{}]\n", k.section);
