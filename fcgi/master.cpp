@@ -20,6 +20,7 @@
 #include "listen_socket.hpp"
 #include "push_handler.hpp"
 #include "scoreboard.hpp"
+#include "signals.hpp"
 #include "spool.hpp"
 #include "spooler.hpp"
 #include "version.hpp"
@@ -73,12 +74,6 @@ int pool_size(const Config& config) {
     return cores > 0 ? static_cast<int>(cores) : 1;
 }
 
-sigset_t master_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGCHLD, SIGTERM, SIGQUIT, SIGINT, SIGHUP}) sigaddset(&set, sig);
-    return set;
-}
 
 std::optional<size_t> free_board_slot(const Scoreboard& board) {
     for (size_t i = 0; i < board.slots.size(); ++i)
@@ -311,6 +306,13 @@ void notify_when_ready(Pool& pool, Scoreboard& board, const Log& log) {
     log.info("ready", {{"workers", std::to_string(accepting)}});
 }
 
+// USR1, nginx's habit: the master's stderr reopened, then each child's.
+void reopen_logs(const Pool& pool, const Log& log) {
+    reopen_stderr();
+    for (const auto& [pid, child] : pool.children) ::kill(pid, SIGUSR1);
+    log.info("reopened_logs", {{"signal", "USR1"}, {"children", std::to_string(pool.children.size())}});
+}
+
 // systemd's STATUS= says when the database is not what txtpush was migrated
 // for (pushes are refused with 503 then): `systemctl status txtpushd` shows it.
 void notify_database_state(Pool& pool, const Scoreboard& board) {
@@ -327,6 +329,8 @@ void notify_database_state(Pool& pool, const Scoreboard& board) {
 int run_master(const std::string& config_path, const Config& config, PushValidator& validator, Log& log) {
     sigset_t signals = master_signals();
     sigprocmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);  // a log reader gone away must not end the pool
+    remember_stderr();
 
     auto socket = open_listen_socket(config, log);
     if (!socket) {
@@ -356,6 +360,8 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
         if (sig == SIGTERM || sig == SIGQUIT || sig == SIGINT) return stop_pool(pool, board, log);
         reap(pool, board, false, log);
         if (sig == SIGHUP) reload(pool, board, config_path, validator, log);
+        if (sig == SIGUSR1) reopen_logs(pool, log);
+        if (sig == SIGUSR2) log.info("signal_ignored", {{"signal", "USR2"}});
         hand_over(pool, board, log);
         end_overdue(pool, board, log);
         fill(pool, board, validator, log);

@@ -9,7 +9,7 @@
 #include "push_store.hpp"
 #include "spool.hpp"
 #include "spool_replay.hpp"
-#include "stop_signal.hpp"
+#include "signals.hpp"
 
 namespace txtpush {
 
@@ -34,12 +34,14 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
     PushStore store(store_options(config), log);
     Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
     auto backoff = std::chrono::milliseconds(500);
+    spool.note_waiting("");  // a reason a previous run left is not this run's
     slot.state.store(static_cast<int>(SlotState::idle));
 
     auto next_catch_up = std::chrono::steady_clock::now();
     auto next_listing = std::chrono::steady_clock::now();
     auto next_catch_up_log = std::chrono::steady_clock::now();
     while (!stop_requested()) {
+        log_signals_received(log);
         if (std::chrono::steady_clock::now() >= next_catch_up) {
             // Keeps the inbox watermark close, so a push reads few rows above it.
             auto caught = store.catch_up_inbox();

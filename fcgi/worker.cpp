@@ -14,7 +14,7 @@
 #include "push_store.hpp"
 #include "listen_socket.hpp"
 #include "spool.hpp"
-#include "stop_signal.hpp"
+#include "signals.hpp"
 
 namespace txtpush {
 
@@ -135,7 +135,9 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
     slot.state.store(static_cast<int>(SlotState::idle));
 
     while (!stop_requested()) {
-        if (FCGX_Accept_r(&req) < 0) {
+        int accepted_rc = FCGX_Accept_r(&req);
+        log_signals_received(log);
+        if (accepted_rc < 0) {
             if (stop_requested() || errno == EINTR) continue;
             log.error("fcgi_accept_failed", {{"error", std::strerror(errno)}});
             return 1;

@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kOutcomeNames[] = {"stored",       "spooled",      "method",      "too_large",
                                               "content_type", "form",         "auth",        "invalid_xml",
-                                              "store_failed", "spool_failed", "unavailable", "db_misconfigured"};
+                                              "store_failed", "spool_failed", "unavailable", "disabled",
+                                              "db_misconfigured"};
 static_assert(std::size(kOutcomeNames) == static_cast<size_t>(Outcome::kCount));
 
 uint64_t load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }

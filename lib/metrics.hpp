@@ -27,6 +27,7 @@ enum class Outcome : int {
     store_failed,
     spool_failed,
     unavailable,       // the push credentials could not be read (database down, none known yet)
+    disabled,          // push is not enabled in MoodleTxt's settings (not a failed login: fail2ban ignores it)
     misconfigured,     // the database is not what txtpush was migrated for
     kCount
 };

@@ -41,7 +41,7 @@ std::optional<std::string> moodletxt_source(std::string_view raw) {
     std::string kept;
     for (char c : raw)
         if (c == '+' || (c >= '0' && c <= '9')) kept += c;
-    bool lost_plus = raw.size() >= 2 && raw[0] == ' ' && raw[1] >= '1' && raw[1] <= '9';
+    bool lost_plus = raw.size() >= 2 && raw[0] == ' ' && raw[1] >= '0' && raw[1] <= '9';
     if (lost_plus && kept[0] != '+') kept.insert(0, 1, '+');
     size_t digits = kept.size() - (kept.starts_with('+') ? 1 : 0);
     constexpr size_t kSourceChars = 20;  // block_moodletxt_inbox.source, VARCHAR(20)

@@ -31,7 +31,7 @@ std::string canonical_phone(std::string_view raw, const PhoneRules& rules);
 
 // The sender as MoodleTxt stores `source` and its pages read it back: only
 // `+` and digits kept; a `+` lost to form decoding restored when the raw
-// value, before any trimming, starts with a space and a digit 1-9; then the
+// value, before any trimming, starts with a space and a digit; then the
 // block's own rule, ^\+?\d{5,20}$, within the column's 20 characters.
 // Nothing when the sender fails it (an alphanumeric sender id such as
 // ACMEPOST): the block's inbox page throws on such a source. Matching uses

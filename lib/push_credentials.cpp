@@ -1,5 +1,7 @@
 #include "push_credentials.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -30,43 +32,61 @@ Result<Credentials> credentials_from_settings(const MoodleTxtSettings& settings)
     return Credentials::from_plain(username, *password);
 }
 
+// What a caller that has not authenticated is told: the detail is in the log.
+static Result<Credentials> for_callers(const Result<Credentials>& r) {
+    if (r) return r;
+    if (r.error().kind == ErrorKind::forbidden)
+        return fail(ErrorKind::forbidden, "push is not enabled on this site (the service log says why)");
+    return fail(r.error().kind, "the push credentials cannot be read now; send it again later");
+}
+
 Result<Credentials> MoodleTxtCredentials::current() {
     auto now = clock_();
-    if (last_ && now - read_at_ < kFreshFor) return *last_;
+    // At most one read per kFreshFor, failed or not: requests nobody
+    // authenticated yet must not each cost a query and a reconnect.
+    if (now - read_at_ < kFreshFor && (last_ || failed_)) return for_callers(last_ ? *last_ : *failed_);
+    read_at_ = now;
     auto settings = read_();
     if (!settings) {
-        if (last_) return *last_;  // not marked fresh: the next push tries again
+        if (last_) return *last_;  // what was last read stands
         if (auto known = recall()) return *known;
         Error why = settings.error();
         why.reason = "the push credentials cannot be read from MoodleTxt's settings: " + why.reason;
         report(why);
-        return why;
+        failed_ = why;
+        return for_callers(why);
     }
+    failed_.reset();
     last_ = credentials_from_settings(*settings);
-    read_at_ = now;
     report(*last_);
     remember(*last_);
-    return *last_;
+    return for_callers(*last_);
 }
 
 void MoodleTxtCredentials::remember(const Result<Credentials>& now) {
     std::string digests = now ? now->digests() : std::string{};
     if (remembered_.empty() || digests == written_) return;
-    written_ = digests;
-    std::error_code ignored;
+    std::error_code failed;
     if (!now) {  // push is not enabled: nothing to recall in an outage either
-        std::filesystem::remove(remembered_, ignored);
+        std::filesystem::remove(remembered_, failed);
+        if (!failed) written_ = digests;
         return;
     }
-    const std::string tmp = remembered_ + ".tmp";
+    // Each worker writes its own temporary file, renamed over the last: a
+    // reader sees the old file or the new one, never half of one.
+    std::filesystem::path path(remembered_);
+    const std::string tmp = (path.parent_path() / ("." + path.filename().string() + "." + std::to_string(::getpid()) +
+                                                   ".tmp")).string();
     {
         std::ofstream out(tmp, std::ios::trunc);
         std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                     ignored);
-        out << now->digests() << "\n";
-        if (!out) return;
+                                     failed);
+        out << digests << "\n";
+        out.flush();
+        if (!out || failed) return std::filesystem::remove(tmp, failed), void();
     }
-    std::filesystem::rename(tmp, remembered_, ignored);
+    std::filesystem::rename(tmp, remembered_, failed);
+    if (!failed) written_ = digests;
 }
 
 std::optional<Credentials> MoodleTxtCredentials::recall() const {

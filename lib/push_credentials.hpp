@@ -60,7 +60,8 @@ public:
 
     // Read at most every kFreshFor; while the settings cannot be read, what
     // was last read stands, in this worker or remembered on disk (a database
-    // outage must not refuse the gateway: its pushes are spooled).
+    // outage must not refuse the gateway: its pushes are spooled). Errors
+    // carry a reason fit for an unauthenticated caller; the log has the detail.
     Result<Credentials> current() override;
     std::string_view origin() const override { return "moodletxt"; }
 
@@ -73,7 +74,8 @@ private:
     const Log& log_;
     std::string remembered_;
     Clock clock_;
-    std::optional<Result<Credentials>> last_;
+    std::optional<Result<Credentials>> last_;  // the last settings read (credentials, or push not enabled)
+    std::optional<Error> failed_;              // the last read failed, nothing known: its error
     std::chrono::steady_clock::time_point read_at_{};
     std::string state_;  // what was last logged
     std::optional<std::string> written_;  // what was last remembered on disk ("" for none)

@@ -68,6 +68,7 @@ static int http_status(ErrorKind kind) {
 static Outcome outcome_of(ErrorKind kind, Outcome otherwise) {
     if (kind == ErrorKind::misconfigured) return Outcome::misconfigured;
     if (kind == ErrorKind::transient) return Outcome::unavailable;
+    if (kind == ErrorKind::forbidden) return Outcome::disabled;
     return otherwise;
 }
 
@@ -127,7 +128,7 @@ Response PushHandler::handle_push(const Request& request) {
     // What was typed as the password never reaches a log line.
     enter(Phase::authenticating);
     auto credentials = credentials_.current();
-    if (!credentials) return refuse(request, credentials.error(), outcome_of(credentials.error().kind, Outcome::auth));
+    if (!credentials) return refuse(request, credentials.error(), outcome_of(credentials.error().kind, Outcome::unavailable));
     if (!credentials->accepts(form->u, form->p))
         return refuse(request, fail(ErrorKind::forbidden, "wrong push username or password"), Outcome::auth);
 

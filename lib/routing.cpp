@@ -90,13 +90,13 @@ Routed route(const std::vector<InboundSms>& messages, const std::vector<PhoneNum
     for (size_t i = 0; i < messages.size(); ++i) {
         const InboundSms& sms = messages[i];
         const PhoneNumber& number = numbers[i];
-        if (!number.plausible) out.implausible.push_back(&sms);
         // A sender the block cannot read back never becomes an inbox row.
         std::optional<std::string> source = moodletxt_source(sms.phone);
         if (!source) {
             out.unrouted.push_back({&sms, trim(sms.phone), std::string(kSenderNotANumber)});
             continue;
         }
+        if (!number.plausible) out.implausible.push_back(&sms);
         const Account* account = find_account(data, sms.account);
         if (auto reason = unroutable_reason(account)) {
             out.unrouted.push_back({&sms, *source, *reason});

@@ -28,7 +28,11 @@ Verdict replay_one(const Spool& spool, const QueuedFile& file, PushValidator& va
     auto stored = store.store(extract_push(**doc), item->received, item->request_id);
     if (stored) return Verdict::stored;
     why = stored.error();
-    return why.kind == ErrorKind::permanent ? Verdict::set_aside : Verdict::wait_for_database;
+    switch (why.kind) {
+        case ErrorKind::permanent: return Verdict::set_aside;  // its own values are refused
+        case ErrorKind::bug: return Verdict::keep;             // tried again later; the others go on
+        default: return Verdict::wait_for_database;
+    }
 }
 
 }  // namespace
@@ -67,7 +71,8 @@ ReplayResult replay_spool(Spool& spool, PushValidator& validator, PushStore& sto
                 break;
             case Verdict::keep:
                 ++result.kept;
-                log.error("spool_read_failed", {{"spool_id", file.name}, {"error", why.reason}});
+                log.error(why.kind == ErrorKind::bug ? "spool_replay_failed" : "spool_read_failed",
+                          {{"spool_id", file.name}, {"error", why.reason}});
                 break;
             case Verdict::gone:
                 break;

@@ -305,6 +305,48 @@ std::string stack_socket() {
 
 bool gone_or_zombie(pid_t pid) { return ::kill(pid, 0) != 0 || is_zombie(pid); }
 
+// User and system CPU ticks a process has used.
+long cpu_ticks(pid_t pid) {
+    std::string stat = test::read_text(fmt::format("/proc/{}/stat", pid));
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; fields >> field; ++i) {
+        if (i == 14) utime = std::stol(field);
+        if (i == 15) {
+            stime = std::stol(field);
+            break;
+        }
+    }
+    return utime + stime;
+}
+
+// Whether `pid` comes to rest (no CPU used between two looks 200 ms apart)
+// within `limit`: a process spinning on a failed call never does.
+bool comes_to_rest(pid_t pid, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    for (long last = cpu_ticks(pid); std::chrono::steady_clock::now() < until;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        long now = cpu_ticks(pid);
+        if (now == last) return true;
+        last = now;
+    }
+    return false;
+}
+
+// Whether `pid` has handled every signal sent to it (none left pending).
+bool no_signal_pending(pid_t pid, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        std::string status = test::read_text(fmt::format("/proc/{}/status", pid));
+        if (status.find("ShdPnd:\t0000000000000000") != std::string::npos &&
+            status.find("SigPnd:\t0000000000000000") != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 // Starts txtpushd as systemd starts a socket-activated service: the listening
 // socket as fd 3, LISTEN_FDS=1, LISTEN_PID its own pid. It becomes the stack's
 // txtpushd (pid file, log).
@@ -419,4 +461,72 @@ TEST_F(Pool, ARestartUnderLoadFailsNoRequestWhenTheSocketIsHeldAsSystemdHoldsIt)
     EXPECT_TRUE(answers.empty()) << "requests failed across the restart: " << answers.begin()->first << " x"
                                  << answers.begin()->second;
     EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+}
+
+TEST_F(Pool, EverySignalAnOperatorSendsLeavesThePoolServing) {
+    // kill -USR1 (nginx's "reopen logs"), USR2 and PIPE, to the master and to
+    // each child, under load: nothing fails, nothing dies, nothing spins.
+    pid_t master = master_pid();
+    auto workers = test::child_pids("worker");
+    auto spoolers = test::child_pids("spooler");
+    ASSERT_FALSE(workers.empty());
+    ASSERT_EQ(spoolers.size(), 1u);
+    auto before = status_metrics();
+    size_t at = test::stack_log_size();
+    {
+        Load load(3, 700000);
+        std::vector<pid_t> everyone = workers;
+        everyone.push_back(spoolers[0]);
+        everyone.push_back(master);
+        for (int sig : {SIGUSR1, SIGUSR2, SIGPIPE})
+            for (pid_t pid : everyone) ASSERT_EQ(::kill(pid, sig), 0) << pid << " " << sig;
+        for (pid_t pid : everyone) EXPECT_TRUE(no_signal_pending(pid, std::chrono::seconds(5))) << pid;
+        // The pool serves on: 100 more pushes answered after the signals.
+        auto served = [&] { return status_metrics()["txtpush_requests_total{outcome=\"stored\"}"]; };
+        double after_signals = served();
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (served() < after_signals + 100 && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto answers = load.stop();
+        std::string seen;
+        for (auto [status, n] : answers) {
+            seen += fmt::format(" {}x{}", n, status);
+            EXPECT_TRUE(status == 200 || status == 202) << "answers:" << seen;
+        }
+        EXPECT_GE(served(), after_signals + 100) << "answers:" << seen;
+    }
+    EXPECT_EQ(master_pid(), master);
+    EXPECT_EQ(::kill(master, 0), 0);
+    EXPECT_EQ(test::child_pids("worker"), workers);
+    EXPECT_EQ(test::child_pids("spooler"), spoolers);
+    EXPECT_EQ(status_metrics()["txtpush_worker_restarts_total"], before["txtpush_worker_restarts_total"]);
+    for (pid_t pid : workers) EXPECT_TRUE(comes_to_rest(pid, std::chrono::seconds(10))) << "worker " << pid << " spins";
+    EXPECT_TRUE(wait_for_log(at, "event=reopened_logs signal=USR1 children=", std::chrono::seconds(5)))
+        << test::stack_log(at);
+    EXPECT_NE(test::stack_log(at).find("event=signal_ignored signal=USR2"), std::string::npos);
+}
+
+TEST_F(Pool, AUsr1DuringABodyReadDoesNotChangeTheAnswer) {
+    std::string socket = stack_socket();
+    auto workers = test::child_pids("worker");
+    ASSERT_FALSE(workers.empty());
+    std::string body = test::push_body("gateway", "secret", status_push(700001));
+    FcgiClient client(socket);
+    client.begin({{"REQUEST_METHOD", "POST"},
+                  {"CONTENT_TYPE", "application/x-www-form-urlencoded"},
+                  {"CONTENT_LENGTH", std::to_string(body.size())},
+                  {"DOCUMENT_URI", test::kPushPath},
+                  {"REQUEST_ID", "usr1-mid-body"}});
+    client.body(body.substr(0, body.size() / 2));
+    // A worker now waits for the rest of the body; USR1 reaches it there.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (status_metrics()["txtpush_workers{state=\"busy\"}"] < 1 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (pid_t pid : workers) ::kill(pid, SIGUSR1);
+    for (pid_t pid : workers) EXPECT_TRUE(no_signal_pending(pid, std::chrono::seconds(5)));
+    client.body(body.substr(body.size() / 2));
+    client.end_body();
+    std::string answer = client.response();
+    EXPECT_EQ(answer.rfind("Status: 200", 0), 0u) << answer;
+    EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 700001"), 1);
 }

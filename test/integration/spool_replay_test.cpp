@@ -184,3 +184,19 @@ TEST_F(SpoolReplay, TheSpoolersStatementsAreBoundedByTheRequestTimeout) {
     lock.abort();
     EXPECT_EQ(replay_spool(s, *validator_, store, log_).stored, 1u);
 }
+
+TEST_F(SpoolReplay, ADatabaseWithoutItsTablesKeepsEveryPushInTheSpoolAndSaysWhy) {
+    // Pushes answered 202 are never set aside for a reason outside themselves.
+    Spool s = spool();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(s.put(status_push(400 + i), 1764000000, "r").ok());
+    sql("ALTER TABLE mdl_block_moodletxt_status RENAME TO mdl_status_gone");
+    ReplayResult r = replay();
+    sql("ALTER TABLE mdl_status_gone RENAME TO mdl_block_moodletxt_status");
+    EXPECT_TRUE(r.database_down);
+    EXPECT_EQ(r.waiting.kind, ErrorKind::misconfigured);
+    EXPECT_NE(r.waiting.reason.find("not what txtpush was migrated for"), std::string::npos) << r.waiting.reason;
+    EXPECT_EQ(r.set_aside, 0u);
+    EXPECT_EQ(s.list().size(), 3u);
+    EXPECT_EQ(s.unstorable().size(), 0u);
+    EXPECT_EQ(replay().stored, 3u);  // stored once the tables are back
+}

@@ -23,12 +23,13 @@ TEST(MoodleTxtCipher, DecryptsWhatTheBlocksOwnClassStored) {
 
 TEST(MoodleTxtCipher, RoundTripsEveryCharacterOfItsAlphabet) {
     const std::string alphabet =
-        "!#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+        "! #$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     std::mt19937 random(7);
     for (int i = 0; i < 500; ++i) {
         std::string key, plain;
         for (size_t n = 1 + random() % 32; n > 0; --n) key += alphabet[random() % alphabet.size()];
         for (size_t n = 1 + random() % 40; n > 0; --n) plain += alphabet[random() % alphabet.size()];
+        if (plain.back() == ' ') plain.back() = 'x';  // decrypt() right-trims, as the block's does
         auto stored = moodletxt_encrypt(key, plain);
         ASSERT_TRUE(stored.has_value());
         EXPECT_EQ(moodletxt_decrypt(key, *stored), plain) << key << " " << plain;
@@ -106,7 +107,10 @@ TEST(MoodleTxtCredentials, WhileTheSettingsCannotBeReadTheLastOnesStand) {
     auto none = source.current();
     ASSERT_FALSE(none.ok());  // never read: nothing to check a push against
     EXPECT_EQ(none.error().kind, ErrorKind::transient);
+    EXPECT_FALSE(source.current().ok());
+    EXPECT_EQ(site.reads, 1);  // a failed read is not tried again by every request either
     site.settings = MoodleTxtSettings{{"Push_Username", "gateway"}, {"Push_Password", "fC^WXs"}, {"EK", "3f9a1c07be"}};
+    site.now += MoodleTxtCredentials::kFreshFor;
     ASSERT_TRUE(source.current().ok());
     site.settings = fail(ErrorKind::transient, "database unavailable");
     site.now += MoodleTxtCredentials::kFreshFor * 10;

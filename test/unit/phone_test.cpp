@@ -59,7 +59,7 @@ TEST(Phone, APlusLostToFormDecodingIsRestoredOnlyWhenTheRawValueStartsWithASpace
     EXPECT_EQ(moodletxt_source(" 447700900123"), "+447700900123");
     EXPECT_EQ(moodletxt_source(" 44 7700 900123"), "+447700900123");
     EXPECT_EQ(moodletxt_source("\n  447700900123"), "447700900123");  // indentation, not a lost +
-    EXPECT_EQ(moodletxt_source(" 07700900123"), "07700900123");      // a + never stood before a national 0
+    EXPECT_EQ(moodletxt_source(" 0044 7700 900123"), "+00447700900123");  // as the spec says: any digit
     EXPECT_EQ(moodletxt_source(" +447700900123"), "+447700900123");  // never two
 }
 

@@ -1,0 +1,57 @@
+// What every signal does, in every process of the pool (nginx's ngx_signals
+// is the model). Each child sets its dispositions before libfcgi's FCGX_Init,
+// which installs its own SIGUSR1 handler only where the disposition is still
+// the default (that handler would fail every later accept with EINTR).
+//
+//   signal        master                          worker                        spooler
+//   TERM INT QUIT stop: children finish, exit 0   stop after the request in     stop between pushes
+//                                                 hand (held while it runs)
+//   HUP           reload the configuration        ignored (the master's)        ignored
+//   USR1          reopen stderr if it is a file,  reopen stderr if it is a      the same
+//                 log, send USR1 to the children  file, log it
+//   USR2          log it, nothing else            log it, nothing else          the same
+//   PIPE          ignored                         ignored (a vanished peer is   ignored
+//                                                 an error return)
+//   CHLD          reap, replace                   default                       default
+//
+// USR1 and USR2 handlers restart interrupted system calls (SA_RESTART), so a
+// body being read or a statement waiting on the database goes on unharmed.
+#pragma once
+
+#include <signal.h>
+
+#include "log.hpp"
+
+namespace txtpush {
+
+// Remembers which file stderr is (if a regular file), so USR1 reopens that
+// path after a rotation renamed it. Called by the master before it forks.
+void remember_stderr();
+// Reopens stderr on the remembered path (created if a rotation moved it);
+// async-signal-safe. Nothing when stderr is not a file (the journal, a tty).
+void reopen_stderr();
+
+// The signals the master takes with sigtimedwait (blocked, never delivered).
+sigset_t master_signals();
+
+// A child's dispositions, as the table says; unblocks what the master blocked.
+void install_stop_handlers();
+bool stop_requested();
+
+// Logs the USR1 and USR2 a child received since the last call (a handler may
+// not log): the worker between requests, the spooler each round.
+void log_signals_received(const Log& log);
+
+// While one lives, the stop signals are held back (blocked, left pending):
+// a stop or reload never interrupts the reading, storing or answering of a
+// request in hand, which libfcgi does not retry on EINTR. They are delivered
+// when it ends, between requests.
+class StopSignalsHeld {
+public:
+    StopSignalsHeld();
+    ~StopSignalsHeld();
+    StopSignalsHeld(const StopSignalsHeld&) = delete;
+    StopSignalsHeld& operator=(const StopSignalsHeld&) = delete;
+};
+
+}  // namespace txtpush
