@@ -46,6 +46,7 @@ install(FILES deploy/nginx/txtpush.conf DESTINATION /etc/nginx/snippets)
 install(FILES deploy/fail2ban/txtpush.conf DESTINATION /etc/fail2ban/filter.d)
 install(DIRECTORY sql/ DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush/sql)
 install(FILES deploy/grafana/txtpush.json DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush/grafana)
+install(FILES deploy/sample-push.xml DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush)
 install(FILES deploy/debian/copyright ${DOC_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 set(CPACK_GENERATOR DEB)

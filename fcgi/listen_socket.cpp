@@ -35,8 +35,10 @@ Fd& Fd::operator=(Fd&& other) noexcept {
     return *this;
 }
 
+// The config is valid; the system refused (address in use, no such folder,
+// permissions): exit 1, not 2.
 static Error sys_error(std::string_view what, std::string_view where) {
-    return fail(ErrorKind::config, fmt::format("{} {}: {}", what, where, std::strerror(errno)));
+    return fail(ErrorKind::local_io, fmt::format("{} {}: {}", what, where, std::strerror(errno)));
 }
 
 static Result<bool> set_owner(const Config& config) {

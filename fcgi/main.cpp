@@ -20,6 +20,7 @@
 #include "push_document.hpp"
 #include "push_store.hpp"
 #include "reference.hpp"
+#include "site_check.hpp"
 #include "spool.hpp"
 #include "spool_replay.hpp"
 #include "text.hpp"
@@ -122,6 +123,19 @@ int run_grants(const std::string& path, const std::string& role) {
     const DbNames& names = *found;
     std::cout << grants_sql(names, role);
     return kExitOk;
+}
+
+// `check`: the config, then the database and the socket as the service will meet them.
+int run_check(const std::string& path) {
+    auto config = load_config(path);
+    if (!config) {
+        std::cout << "FAIL " << config.error().reason << "\n";
+        return kExitBadConfig;
+    }
+    std::cout << "ok   " << path << "\n";
+    auto findings = check_site(*config, pool_size(*config));
+    std::cout << render_findings(findings);
+    return all_pass(findings) ? kExitOk : kExitFailed;
 }
 
 int run_check_config(const std::string& path) {
@@ -290,6 +304,7 @@ int main(int argc, char** argv) {
     auto* grants_cmd = command(app, "grants");
     grants_cmd->add_option("role", role, "the database role txtpushd connects as")->required();
     auto* check_cmd = command(app, "check-config");
+    auto* site_check_cmd = command(app, "check");
     auto* validate_cmd = command(app, "validate");
     validate_cmd->add_option("file", item, "the XML document (- for stdin)")->required();
     auto* hash_cmd = command(app, "hash-password");
@@ -303,7 +318,8 @@ int main(int argc, char** argv) {
     quarantine_cmd->add_option("action", action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
     quarantine_cmd->add_option("name", item, "file name (for show)");
     auto* reroute_cmd = command(app, "reroute");
-    for (auto* sub : {migrate_cmd, uninstall_cmd, grants_cmd, check_cmd, spool_cmd, quarantine_cmd, sql_cmd, reroute_cmd})
+    for (auto* sub : {migrate_cmd, uninstall_cmd, grants_cmd, check_cmd, site_check_cmd, spool_cmd, quarantine_cmd,
+                      sql_cmd, reroute_cmd})
         sub->add_option("-c,--config", config_path, "configuration file");
     // The man pages and the README's tables, generated from the code (hidden).
     auto* reference_cmd = app.add_subcommand("reference", "print generated documentation")->group("");
@@ -321,6 +337,7 @@ int main(int argc, char** argv) {
     if (*uninstall_cmd) return run_uninstall(config_path, owner_conninfo, log);
     if (*grants_cmd) return run_grants(config_path, role);
     if (*check_cmd) return run_check_config(config_path);
+    if (*site_check_cmd) return run_check(config_path);
     if (*validate_cmd) return run_validate(item);
     if (*hash_cmd) return run_hash_password();
     if (*sql_cmd) return run_print_sql(config_path);

@@ -68,11 +68,6 @@ struct Pool {
     std::map<pid_t, Clock::time_point> told_to_stop;    // old children: killed if still there then
 };
 
-int pool_size(const Config& config) {
-    if (config.workers > 0) return config.workers;
-    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-    return cores > 0 ? static_cast<int>(cores) : 1;
-}
 
 
 std::optional<size_t> free_board_slot(const Scoreboard& board) {
@@ -83,7 +78,11 @@ std::optional<size_t> free_board_slot(const Scoreboard& board) {
 
 std::optional<pid_t> spawn(Pool& pool, int slot, Scoreboard& board, PushValidator& validator, const Log& log) {
     auto board_slot = free_board_slot(board);
-    if (!board_slot) return std::nullopt;
+    if (!board_slot) {
+        log.error("spawn_failed", {{"error", "every scoreboard slot is taken"},
+                                   {"slots", std::to_string(board.slots.size())}});
+        return std::nullopt;
+    }
     WorkerSlot& ws = board.slots[*board_slot];
     ws.state.store(static_cast<int>(SlotState::starting));
     ws.is_worker.store(slot < pool.size);
@@ -239,6 +238,10 @@ void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidato
     if (fresh->listen != pool.config.listen || fresh->socket_mode != pool.config.socket_mode)
         log.warn("reload_keeps_socket", {{"listen", pool.config.listen}, {"hint", "restart to move the socket"}});
     fresh->listen = pool.config.listen;
+    // Pushes waiting in the old spool would be stranded by a new folder.
+    if (fresh->spool_dir != pool.config.spool_dir)
+        log.warn("reload_keeps_spool", {{"dir", pool.config.spool_dir}, {"hint", "restart to move the spool"}});
+    fresh->spool_dir = pool.config.spool_dir;
     int old_generation = pool.generation;
     pool.config = std::move(*fresh);
     pool.size = pool_size(pool.config);
@@ -325,6 +328,12 @@ void notify_database_state(Pool& pool, const Scoreboard& board) {
 }
 
 }  // namespace
+
+int pool_size(const Config& config) {
+    if (config.workers > 0) return config.workers;
+    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? static_cast<int>(cores) : 1;
+}
 
 int run_master(const std::string& config_path, const Config& config, PushValidator& validator, Log& log) {
     sigset_t signals = master_signals();

@@ -11,6 +11,9 @@
 namespace txtpush {
 
 // Runs the pool until asked to stop; returns the exit code (0 on a clean stop).
+// The workers the pool runs: [server] workers, or one per core.
+int pool_size(const Config& config);
+
 int run_master(const std::string& config_path, const Config& config, PushValidator& validator, Log& log);
 
 }  // namespace txtpush

@@ -33,11 +33,21 @@ const std::vector<SignalDoc> kSignals = {
      "the config is read again. A bad one is refused (event=reload_refused) and the running pool keeps serving. A "
      "good one starts a new generation of children at once; each old child is told to stop as soon as its "
      "successor accepts (or after 5 s), so no request fails, and is killed if still there after stop_grace, so none "
-     "serves on with the old credentials (event=reloaded, then READY=1). listen and the socket's mode stay as they "
-     "were until a restart"},
+     "serves on with the old credentials (event=reloaded, then READY=1). listen, the socket's mode and the spool "
+     "folder stay as they were until a restart (event=reload_keeps_socket, reload_keeps_spool). systemctl reload "
+     "runs check-config first and fails on a bad file. Workers and the spooler ignore SIGHUP"},
+    {"SIGUSR1",
+     "reopens stderr when it is a file (the path it had at start, so a log rotated by rename is recreated), in the "
+     "master and then in each child, which the master signals (event=reopened_logs); under systemd stderr is the "
+     "journal and nothing changes. Sent to a child, that child reopens its own. Never ends a process, never cuts a "
+     "request short"},
+    {"SIGUSR2", "logged (event=signal_ignored) and otherwise ignored, in every process"},
+    {"SIGPIPE", "ignored in every process: a vanished peer is an error return"},
     {"a signal during a request",
      "a worker holds the stop signals back while it reads, stores and answers a request (libfcgi does not retry a "
-     "read cut by EINTR), so a stop or reload never changes the answer to a request in flight"},
+     "read cut by EINTR), and USR1 and USR2 restart what they interrupt (SA_RESTART), so no signal changes the "
+     "answer to a request in flight. Each child sets these before libfcgi's FCGX_Init could install its own SIGUSR1 "
+     "handler (fcgi/signals.hpp has the table)"},
     {"a worker exits or is killed",
      "it is replaced at once (event=worker_died); 10 deaths within 10 s pause replacements for 5 s "
      "(event=crash_loop)"},
@@ -81,6 +91,12 @@ const std::vector<CommandDoc> kCommands = {
     {"check-config", "-c FILE", "checks the configuration (unknown, repeated or invalid keys and sections) and exits"},
     {"validate", "FILE",
      "checks an XML push document offline against the XSD and prints what would be stored; no database, no config"},
+    {"check", "-c FILE",
+     "like nginx -t against the real database: connects as the runtime role and checks the migration level, every "
+     "right txtpushd needs (and that it cannot read password columns or config_plugins), the connection budget "
+     "(workers, spooler and a reload's second generation), that nginx's user can reach the socket, MoodleTxt's push "
+     "credentials and polling switches; prints what ConnectTxt needs (the push path, the inbound-enabled accounts). "
+     "One line per finding, each failure with its fix; exit 0 only when none failed"},
     {"hash-password", "", "reads a password on stdin, prints the password_sha256 value"},
     {"spool", "list|show ID|replay -c FILE",
      "lists (with those set aside in unstorable/), shows or replays (now, in arrival order) the pushes waiting in "

@@ -17,14 +17,34 @@ namespace txtpush {
 
 static bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
-bool valid_table_prefix(std::string_view prefix) {
-    return !prefix.empty() && prefix.size() <= 20 && std::all_of(prefix.begin(), prefix.end(), is_name_char);
+// An unquoted PostgreSQL identifier: a letter or _ first, then letters,
+// digits and _ (lower case: PostgreSQL folds unquoted names).
+static bool plain_identifier(std::string_view name) {
+    return !name.empty() && !(name[0] >= '0' && name[0] <= '9') && std::all_of(name.begin(), name.end(), is_name_char);
 }
 
+// PostgreSQL 15's reserved key words (Appendix C): not usable unquoted as a name.
+static bool reserved_word(std::string_view name) {
+    static const std::set<std::string_view> reserved = {
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary",
+        "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create",
+        "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+        "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
+        "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike",
+        "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like",
+        "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or",
+        "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
+        "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then", "to",
+        "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window",
+        "with"};
+    return reserved.count(name) > 0;
+}
+
+bool valid_table_prefix(std::string_view prefix) { return prefix.size() <= 20 && plain_identifier(prefix); }
+
 bool valid_schema_name(std::string_view schema) {
-    if (schema.empty() || schema.size() > 40 || (schema[0] >= '0' && schema[0] <= '9')) return false;
-    if (schema == "public" || schema == "information_schema" || schema.starts_with("pg_")) return false;
-    return std::all_of(schema.begin(), schema.end(), is_name_char);
+    if (schema.size() > 40 || !plain_identifier(schema) || reserved_word(schema)) return false;
+    return schema != "public" && schema != "information_schema" && !schema.starts_with("pg_");
 }
 
 namespace {
@@ -122,10 +142,12 @@ const std::vector<Key>& keys() {
           "libpq connection string of txtpushd's own role (txtpushd grants ROLE prints its rights)"},
          text(&Config::conninfo)},
         {{"database", "table_prefix", "mdl_", "Moodle's table prefix: 1 to 20 of a-z, 0-9 and _"},
-         checked_name(&Config::table_prefix, valid_table_prefix, "1 to 20 of a-z, 0-9 and _")},
+         checked_name(&Config::table_prefix, valid_table_prefix,
+                      "1 to 20 of a-z, 0-9 and _, not starting with a digit (Moodle's $CFG->prefix)")},
         {{"database", "schema", "txtpush",
           "txtpush's own PostgreSQL schema, holding all its objects (a-z, 0-9 and _; not public)"},
-         checked_name(&Config::schema, valid_schema_name, "a-z, 0-9 and _, not starting with a digit, not public")},
+         checked_name(&Config::schema, valid_schema_name,
+                      "a-z, 0-9 and _, not starting with a digit, not public, pg_..., nor a reserved word such as user")},
         {{"database", "pool_mode", "session",
           "session: txtpushd keeps its own connection per worker and prepares its statements once (direct to "
           "PostgreSQL, or a session pooler); transaction: behind PgBouncer's pool_mode = transaction, statements "

@@ -53,10 +53,10 @@ struct Config {
     DbNames names() const { return {table_prefix, schema}; }
 };
 
-// A table prefix goes into SQL text, so only [a-z0-9_] is allowed.
+// A table prefix goes into SQL text unquoted: [a-z_][a-z0-9_]*, at most 20.
 bool valid_table_prefix(std::string_view prefix);
-// So does the schema name: [a-z_][a-z0-9_]*, and not a schema PostgreSQL or
-// Moodle own (uninstall drops it whole).
+// So does the schema name: [a-z_][a-z0-9_]*, not a reserved word, and not a
+// schema PostgreSQL or Moodle own (uninstall drops it whole).
 bool valid_schema_name(std::string_view schema);
 
 // What the documentation says of a key: txtpushd.conf(5) and the README's

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -55,9 +56,12 @@ void append_logfmt(std::string& line, std::string_view key, std::string_view val
 
 void Log::write(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) const {
     if (!enabled(level)) return;
-    auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    // UTC whatever TZ says: the Z promises it.
+    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    ::gmtime_r(&now, &utc);
     std::string line;
-    append_logfmt(line, "ts", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now));
+    append_logfmt(line, "ts", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", utc));
     append_logfmt(line, "level", level_name(level));
     append_logfmt(line, "pid", std::to_string(::getpid()));
     append_logfmt(line, "event", event);

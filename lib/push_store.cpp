@@ -39,6 +39,46 @@ std::string sqlstate_of(const pqxx::sql_error& e) {
     return "XX000";
 }
 
+constexpr std::string_view kMigrateFix =
+    "check [database] conninfo, table_prefix and schema; run txtpushd migrate as the owner of Moodle's tables, then "
+    "txtpushd grants";
+
+// The SQLSTATEs that mean txtpushd and this database do not fit, and what
+// an operator does about each: no retry helps until one acts.
+struct Misfit {
+    std::string_view sqlstate, what, fix;
+};
+constexpr Misfit kMisfits[] = {
+    {"42P01", "database is not what txtpush was migrated for", kMigrateFix},
+    {"42703", "database is not what txtpush was migrated for", kMigrateFix},
+    {"42883", "database is not what txtpush was migrated for", kMigrateFix},
+    {"3F000", "database is not what txtpush was migrated for", kMigrateFix},
+    {"42501", "txtpushd's database role lacks a right",
+     "run txtpushd grants ROLE as the owner of Moodle's tables and feed it to psql (ROLE: the user in [database] "
+     "conninfo)"},
+    {"42601", "a statement does not parse here", "check [database] table_prefix and schema"},
+    {"28P01", "the database refused txtpushd's login", "check the user and password (or passfile) in [database] "
+                                                       "conninfo"},
+    {"28000", "the database refused txtpushd's login", "check the user in [database] conninfo and pg_hba.conf"},
+    {"3D000", "no such database", "check dbname in [database] conninfo"},
+};
+
+const Misfit* misfit(std::string_view sqlstate) {
+    for (const Misfit& m : kMisfits)
+        if (m.sqlstate == sqlstate) return &m;
+    return nullptr;
+}
+
+// libpq says why a connection failed only in words: the SQLSTATE they stand for.
+std::string sqlstate_of_connect_failure(std::string_view message) {
+    auto says = [&](std::string_view words) { return message.find(words) != std::string_view::npos; };
+    if (says("password authentication failed")) return "28P01";
+    if (says("no pg_hba.conf entry") || (says("role \"") && says("does not exist"))) return "28000";
+    if (says("database \"") && says("does not exist")) return "3D000";
+    if (says("permission denied for database")) return "42501";
+    return "08006";
+}
+
 }  // namespace
 
 StoreOptions store_options(const Config& config) {
@@ -51,18 +91,16 @@ StoreOptions store_options(const Config& config) {
 }
 
 ErrorKind classify_sqlstate(std::string_view sqlstate) {
-    // A missing table, column, function or schema: the database is not what
-    // txtpush was migrated for (Moodle uninstalled the block, a restore of
-    // another database, a migrate not run). Retrying changes nothing until an
-    // operator acts, so it is not "unavailable": the gateway keeps its copy.
-    if (sqlstate == "42P01" || sqlstate == "42703" || sqlstate == "42883" || sqlstate == "3F000")
-        return ErrorKind::misconfigured;
+    // Missing objects, rights or login: txtpushd is misconfigured for this
+    // database (Moodle uninstalled the block, a restore, migrate or grants not
+    // run, a typo in the conninfo). Not "unavailable": the gateway keeps its copy.
+    if (misfit(sqlstate) != nullptr) return ErrorKind::misconfigured;
     // 22: data exception (a value the column cannot take), 23: integrity
     // constraint violation (a constraint a DBA added): this push, as it is,
     // will never be stored. Anything else is about the database, not the
     // push: connection (08), resources (53), operator intervention and
-    // timeouts (57), locks (55), rollbacks (40), privileges and objects
-    // being re-granted (42), read-only (25), system errors (58, XX).
+    // timeouts (57), locks (55), rollbacks (40), read-only (25), system
+    // errors (58, XX).
     std::string_view cls = sqlstate.substr(0, 2);
     return cls == "22" || cls == "23" ? ErrorKind::permanent : ErrorKind::transient;
 }
@@ -137,9 +175,20 @@ bool PushStore::connect() {
         session_.reset();
         backoff_ = std::min<milliseconds>(backoff_.count() ? backoff_ * 2 : milliseconds(250), seconds(2));
         next_attempt_ = now + backoff_;
-        log_.warn("db_connect_failed", {{"error", e.what()}, {"retry_ms", std::to_string(backoff_.count())}});
+        std::string sqlstate = sqlstate_of_connect_failure(e.what());
+        connect_error_ = classify_sqlstate(sqlstate) == ErrorKind::misconfigured
+                             ? failed(sqlstate, e.what(), "connecting")
+                             : fail(ErrorKind::transient, "database unavailable");
+        if (connect_error_.kind == ErrorKind::transient)
+            log_.warn("db_error", {{"sqlstate", sqlstate}, {"kind", "transient"}, {"while", "connecting"},
+                                   {"error", e.what()}, {"retry_ms", std::to_string(backoff_.count())}});
         return false;
     }
+}
+
+std::optional<Error> PushStore::ensure_connected() {
+    if (connected() || connect()) return std::nullopt;
+    return connect_error_;
 }
 
 StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_view request_id_view) {
@@ -204,7 +253,7 @@ void PushStore::InboxFloor::read(int64_t max_id, int64_t xmin, int64_t xmax) {
 }
 
 Result<size_t> PushStore::catch_up_inbox() {
-    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+    if (auto down = ensure_connected()) return *down;
     try {
         pqxx::nontransaction tx(session_->conn);
         auto read = session_->statements.run(tx, "inbox_catch_up", 0)[0];
@@ -218,7 +267,7 @@ Result<size_t> PushStore::catch_up_inbox() {
 }
 
 Result<MoodleTxtSettings> PushStore::read_moodletxt_settings() {
-    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+    if (auto down = ensure_connected()) return *down;
     writing_ = false;
     try {
         MoodleTxtSettings out;
@@ -240,7 +289,7 @@ Result<MoodleTxtSettings> PushStore::read_moodletxt_settings() {
 }
 
 Result<size_t> PushStore::reroute_unrouted(int64_t now) {
-    if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+    if (auto down = ensure_connected()) return *down;
     try {
         // In batches, so a long backlog is never one huge transaction.
         for (int64_t after = 0;;) {
@@ -272,7 +321,7 @@ Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_
     // a commit whose outcome was lost.
     constexpr int kAttempts = 3;
     for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-        if (!connected() && !connect()) return fail(ErrorKind::transient, "database unavailable");
+        if (auto down = ensure_connected()) return *down;
         std::string try_no = std::to_string(attempt);
         writing_ = false;
         try {
@@ -306,19 +355,15 @@ Error PushStore::failed(const std::string& sqlstate, std::string_view what, std:
     // reading (a row the plugin wrote that txtpushd cannot take) says nothing
     // about the push, which waits for an operator like any database fault.
     if (kind == ErrorKind::permanent && !writing_) kind = ErrorKind::transient;
-    if (kind != ErrorKind::permanent) session_.reset();
-    if (kind == ErrorKind::misconfigured) {
+    if (kind == ErrorKind::transient) session_.reset();
+    if (const Misfit* m = misfit(sqlstate)) {
         auto now = std::chrono::steady_clock::now();
         if (now >= next_misconfigured_log_) {  // every push says so: the log at most once a minute
-            log_.error("db_misconfigured",
-                       {{"sqlstate", sqlstate}, {"error", what},
-                        {"fix", "this database is not what txtpush was migrated for: check [database] conninfo, "
-                                "table_prefix and schema, run txtpushd migrate as the owner of Moodle's tables, "
-                                "then txtpushd grants"}});
+            log_.error("db_misconfigured", {{"sqlstate", sqlstate}, {"what", m->what}, {"while", doing},
+                                            {"error", what}, {"fix", m->fix}});
             next_misconfigured_log_ = now + std::chrono::minutes(1);
         }
-        return fail(kind, fmt::format("database is not what txtpush was migrated for ({} while {}): the push was "
-                                      "not stored, send it again later",
+        return fail(kind, fmt::format("{} ({} while {}): the push was not stored, send it again later", m->what,
                                       sqlstate, doing));
     }
     log_.error("db_error", {{"sqlstate", sqlstate}, {"kind", error_kind_name(kind)}, {"error", what}});

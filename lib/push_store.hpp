@@ -18,6 +18,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,6 +102,8 @@ public:
 private:
     class Session;
     StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
+    // Connected, or why not: unavailable, or misconfigured (login refused).
+    std::optional<Error> ensure_connected();
     // The error a failed statement means, logged; `doing` names the work.
     Error failed(const std::string& sqlstate, std::string_view what, std::string_view doing);
 
@@ -110,6 +113,7 @@ private:
     PhoneNormaliser normalise_;
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
+    Error connect_error_{ErrorKind::transient, "database unavailable"};  // why the last attempt failed
     bool writing_ = false;  // the push's write statement is running (its values can be refused)
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this worker starts reading Moodle's inbox (see inbox_catch_up in

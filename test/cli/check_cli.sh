@@ -35,5 +35,16 @@ expect 2 'line 4: \[push\] username: given twice' -- "$bin" check-config -c "$co
 printf '[push]\nusername = gw\npassword = pw\n' >"$conf"
 expect 0 '^config ok$' -- "$bin" check-config -c "$conf"
 expect 64 'not expected' -- "$bin" no-such-command
+# Refused as `nginx -t` refuses: names every statement would fail on, the example's placeholder.
+printf '[database]\ntable_prefix = 1_\n' >"$conf"
+expect 2 'table_prefix: .*not starting with a digit' -- "$bin" check-config -c "$conf"
+printf '[database]\nschema = user\n' >"$conf"
+expect 2 'schema: .*reserved word' -- "$bin" check-config -c "$conf"
+printf '[push]\nusername = gw\npassword_sha256 = %064d\n' 0 >"$conf"
+expect 2 'placeholder' -- "$bin" check-config -c "$conf"
+# A valid config whose socket cannot be made is not "configuration invalid": exit 1.
+printf '[server]\nlisten = /nonexistent-dir/txtpushd.sock\n[spool]\ndir = /tmp/txtpush-cli-spool\n' >"$conf"
+expect 1 'event=listen_failed' -- "$bin" -c "$conf"
+expect 0 '^config ok$' -- "$bin" check-config -c "$conf"
 [ "$failures" = 0 ] && echo "cli ok"
 exit $((failures > 0))

@@ -292,15 +292,15 @@ TEST_F(DropIn, TheRuntimeRoleNeedsOnlyTheGrantsItIsGiven) {
     auto rerouted = app.reroute_unrouted(1764000000);
     ASSERT_TRUE(rerouted.ok()) << rerouted.error().reason;
     EXPECT_EQ(*rerouted, 1u);
-    // Without its rights the role's push is refused as transient (it is
-    // spooled and retried once the DBA fixes the grants), never stored half.
+    // Without its rights the role's push is refused as misconfigured (answered
+    // 503 with the fix in the log: run grants), never stored half.
     sql("REVOKE INSERT ON mdl_block_moodletxt_inbox FROM it_dropin_app");
     Push refused;
     refused.statuses = {{5008, 5, "Delivered", ""}};
     refused.inbound = {sms(7011)};
     auto denied = app.store(refused, 1764000000, "denied");
     ASSERT_FALSE(denied.ok());
-    EXPECT_EQ(denied.error().kind, ErrorKind::transient);
+    EXPECT_EQ(denied.error().kind, ErrorKind::misconfigured);
     EXPECT_NE(denied.error().reason.find("42501"), std::string::npos) << denied.error().reason;
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 5008"), 0);
     sql("DROP OWNED BY it_dropin_app");
@@ -490,4 +490,18 @@ TEST_F(DropIn, ARowThePluginWroteWithAnOutOfRangeTimeFailsNoPush) {
     EXPECT_EQ(r.inbox_rows_new, 1u);  // 7131 is the plugin's already
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = 7131"), 1);
     EXPECT_EQ(count("SELECT count(*) FROM txtpush.inbound_ledger WHERE ticket IN (7130, 7131, 7132)"), 3);
+}
+
+// #18: a login the database refuses is txtpushd misconfigured, not a database outage.
+TEST_F(DropIn, ALoginTheDatabaseRefusesIsMisconfiguredNotUnavailable) {
+    migrate_as_owner();
+    for (const auto& [conninfo, sqlstate] :
+         {std::pair{test::conninfo_of(kDb, "no_such_role_here"), "28000"},
+          std::pair{test::conninfo_of("no_such_database_here"), "3D000"}}) {
+        PushStore s(StoreOptions{conninfo, kNames, "Unknown"}, log_);
+        auto refused = s.store(Push{{{5201, 5, "Delivered", ""}}, {}, 0}, 1764000000, "login");
+        ASSERT_FALSE(refused.ok());
+        EXPECT_EQ(refused.error().kind, ErrorKind::misconfigured) << refused.error().reason;
+        EXPECT_NE(refused.error().reason.find(sqlstate), std::string::npos) << refused.error().reason;
+    }
 }

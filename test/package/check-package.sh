@@ -103,6 +103,10 @@ runuser -u txtpush -g txtpush -- /usr/sbin/txtpushd -c /etc/txtpush/txtpushd.con
 txtpushd_pid=$!
 for _ in $(seq 1 100); do [ -S /run/txtpush/txtpushd.sock ] && break; sleep 0.05; done
 [ -S /run/txtpush/txtpushd.sock ] || fail "txtpushd did not open its socket: $(cat "$work/txtpushd.log")"
+step "txtpushd check: the database, the rights and the socket as the service meets them"
+/usr/sbin/txtpushd check -c /etc/txtpush/txtpushd.conf >"$work/check.txt" 2>&1 ||
+    fail "txtpushd check failed: $(cat "$work/check.txt")"
+grep -q "^ok   every right txtpushd needs is granted" "$work/check.txt" || fail "check: $(cat "$work/check.txt")"
 step "include the snippet in a server block"
 mkdir -p "$deploy_nginx/logs"
 cp /etc/nginx/fastcgi_params "$deploy_nginx/"
