@@ -10,4 +10,4 @@ apt-get install -y -qq --no-install-recommends \
     libphonenumber-dev libsystemd-dev libssl-dev libgtest-dev \
     postgresql-15 postgresql-client-15 nginx-light pgbouncer \
     clang wrk gnuplot-nox linux-perf \
-    dpkg-dev file lintian man-db groff-base prometheus >/dev/null
+    dpkg-dev file lintian man-db groff-base prometheus systemd >/dev/null

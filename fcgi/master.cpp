@@ -145,6 +145,7 @@ void note_exit(Pool& pool, Scoreboard& board, pid_t pid, int status, bool stoppi
     pool.handovers.erase(pid);
     pool.told_to_stop.erase(pid);
     WorkerSlot& ws = board.slots[child.board];
+    board.spool.forget(child.board);  // what it reserved and never wrote
     ws.state.store(static_cast<int>(SlotState::empty));
     ws.pid.store(0);
 
@@ -181,7 +182,7 @@ void end_overdue(Pool& pool, Scoreboard& board, const Log& log) {
         int64_t busy_ms = steady_ms() - ws.busy_since_ms.load();
         if (busy_ms <= limit_ms) continue;
         log.error("request_timeout", {{"worker_pid", std::to_string(pid)},
-                                      {"request_id", ws.request_id},
+                                      {"request_id", ws.request_id_now()},
                                       {"phase", phase_name(static_cast<Phase>(ws.phase.load()))},
                                       {"busy_ms", std::to_string(busy_ms)},
                                       {"limit_s", std::to_string(pool.config.request_timeout)}});

@@ -17,8 +17,31 @@ int64_t steady_ms() {
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+void WorkerSlot::set_request_id(std::string_view id) {
+    request_id_version.fetch_add(1);  // odd: being written
+    for (size_t i = 0; i < request_id.size(); ++i)
+        request_id[i].store(i + 1 < request_id.size() && i < id.size() ? id[i] : '\0', std::memory_order_relaxed);
+    request_id_version.fetch_add(1);  // even: whole
+}
+
+std::string WorkerSlot::request_id_now() const {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        uint32_t before = request_id_version.load();
+        if (before % 2 != 0) continue;
+        std::string id;
+        for (const auto& c : request_id) {
+            char ch = c.load(std::memory_order_relaxed);
+            if (ch == '\0') break;
+            id += ch;
+        }
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (request_id_version.load() == before) return id;
+    }
+    return {};
+}
+
 void Scoreboard::mark_busy(WorkerSlot& slot, const char* request_id) {
-    std::strncpy(slot.request_id, request_id, sizeof(slot.request_id) - 1);
+    slot.set_request_id(request_id);
     slot.busy_since_ms.store(steady_ms());
     slot.state.store(static_cast<int>(SlotState::busy));
     // Counted from the slots, not kept as a running sum: a worker killed

@@ -6,14 +6,21 @@
 // Who writes what (every field is an atomic; readers never lock):
 //   metrics         workers (count_request), the spooler (spool_replayed),
 //                   the master (supervisor events); all by fetch_add.
-//   spool           the master sets it once, before the first fork
-//                   (Spool::recount); then workers add what they spool
-//                   (bytes reserved before the write, files after it) and
-//                   the spooler subtracts what it stores or sets aside.
+//   spool           the master sets files and bytes once, before the first
+//                   fork (Spool::recount); then workers add what they have
+//                   written (after the write) and the spooler subtracts what
+//                   it stores or sets aside: nobody overwrites them.
+//                   spool.in_flight[i] is what the child in slot i has
+//                   reserved and not yet written: only that child writes it,
+//                   and the master zeroes it when it reaps that child (a
+//                   worker killed between reserving and writing leaks nothing).
 //   slots[i]        the master claims a slot (state starting, pid) before
 //                   fork and frees it (empty, pid 0) after reaping the child;
 //                   in between only that child writes state, phase,
 //                   busy_since_ms, requests, db_connected, request_id.
+//                   request_id is read by the master while the child may
+//                   write it: a seqlock (request_id_version odd while
+//                   written) lets the reader see a whole id or none.
 //   db_misconfigured_ms     workers and the spooler, by store: the steady-clock
 //                   ms of the last push refused because the database lacks
 //                   what txtpush was migrated for, 0 once one is stored again
@@ -27,6 +34,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "metrics.hpp"
 #include "spool.hpp"
@@ -43,11 +52,16 @@ struct WorkerSlot {
     std::atomic<uint64_t> requests{0};
     std::atomic<bool> db_connected{false};
     std::atomic<bool> is_worker{false};  // the spooler's slot is not a FastCGI worker
-    char request_id[48]{};               // informational; written by the child only
+    std::atomic<uint32_t> request_id_version{0};  // odd while the child writes request_id
+    std::array<std::atomic<char>, 48> request_id{};  // informational; written by the child only
+
+    void set_request_id(std::string_view id);  // the child
+    std::string request_id_now() const;        // anyone: the whole id, or "" if it kept changing
 };
 
 // Two full pools (old and new during a reload), plus spoolers.
 inline constexpr size_t kMaxSlots = 2 * 256 + 4;
+static_assert(kMaxSlots <= kSpoolWriters, "every slot needs its share of the spool's reservations");
 
 struct Scoreboard {
     Metrics metrics;
@@ -56,6 +70,8 @@ struct Scoreboard {
     std::atomic<uint64_t> pool_size{0};
     std::atomic<uint64_t> start_time{0};
     std::atomic<int64_t> db_misconfigured_ms{0};
+
+    size_t index_of(const WorkerSlot& slot) const { return static_cast<size_t>(&slot - slots.data()); }
 
     // What the last push said of the database: misconfigured, or fine.
     void note_database(bool misconfigured);

@@ -32,7 +32,7 @@ void pause_for(std::chrono::milliseconds total) {
 int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log) {
     install_stop_handlers();
     PushStore store(store_options(config), log);
-    Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool);
+    Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool, board.index_of(slot));
     auto backoff = std::chrono::milliseconds(500);
     spool.note_waiting("");  // a reason a previous run left is not this run's
     slot.state.store(static_cast<int>(SlotState::idle));
@@ -63,7 +63,6 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
         ReplayResult r = replay_spool(spool, validator, store, log, stop_requested);
         if (r.listed == 0) {
             spool.note_waiting("");
-            if (spool.files() > 0) spool.resync({});  // counted, never written: a writer died mid-way
             pause_for(kIdlePoll);
             continue;
         }

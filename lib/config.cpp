@@ -133,7 +133,9 @@ const std::vector<Key>& keys() {
          number(&Config::max_requests, 0, 1000000000)},
         {{"server", "request_timeout", "30",
           "seconds; a request still running then is logged (event=request_timeout, with its phase) and its worker "
-          "killed and replaced; database statements time out a second earlier (their push is spooled); 0 = no limit"},
+          "killed and replaced. It is the push's one deadline: the credentials' read, each connect (libpq's least is "
+          "2 s) and each statement get what remains, and a push the database has not taken half a second before it "
+          "is spooled (202); the spooler's work is bounded alike. 0 = no limit; 1 leaves the database no time"},
          number(&Config::request_timeout, 0, 3600)},
         {{"server", "stop_grace", "10", "seconds workers get to finish their request on stop; then they are killed"},
          number(&Config::stop_grace, 1, 3600)},

@@ -142,7 +142,13 @@ Response PushHandler::handle_push(const Request& request) {
 
     enter(Phase::storing);
     int64_t received = clock_();
-    auto stored = store_.store(push, received, request.request_id);
+    // The answer is due before request_timeout, when the master would end
+    // the worker: half a second is left to spool the push if the database
+    // has not taken it by then.
+    std::optional<PushStore::Deadline> deadline;
+    if (config_.request_timeout > 0)
+        deadline = started_ + std::chrono::seconds(config_.request_timeout) - std::chrono::milliseconds(500);
+    auto stored = store_.store(push, received, request.request_id, deadline);
     if (!stored) {
         switch (stored.error().kind) {
             case ErrorKind::transient:  // the database cannot take it now

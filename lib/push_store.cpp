@@ -15,11 +15,18 @@ namespace txtpush {
 
 namespace {
 
-// A database that does not answer must not hold a worker for ever: unless
-// the conninfo says otherwise, give up connecting after 5 s.
-std::string with_connect_timeout(const std::string& conninfo) {
+// A database that does not answer must not hold a worker past its request's
+// deadline: connecting gives up within what remains of it (libpq's least is
+// 2 s), and a half-dead TCP connection is noticed by keepalives and
+// tcp_user_timeout instead of hanging. What the conninfo says wins (later
+// keywords override earlier ones); a URI is taken as it is.
+std::string with_timeouts(const std::string& conninfo, std::chrono::milliseconds remaining) {
     bool uri = conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0;
-    return uri ? conninfo : "connect_timeout=5 " + conninfo;
+    if (uri) return conninfo;
+    auto seconds = std::clamp<long long>(remaining.count() / 1000, 2, 5);
+    return fmt::format("connect_timeout={} keepalives=1 keepalives_idle=10 keepalives_interval=5 keepalives_count=3 "
+                       "tcp_user_timeout=10000 {}",
+                       seconds, conninfo);
 }
 
 // libpqxx 6 throws some errors as subclasses of sql_error without their
@@ -107,10 +114,12 @@ ErrorKind classify_sqlstate(std::string_view sqlstate) {
 
 class PushStore::Session {
 public:
-    Session(const StoreOptions& options)
-        : conn(with_connect_timeout(options.conninfo)),
+    Session(const StoreOptions& options, std::chrono::milliseconds remaining)
+        : conn(with_timeouts(options.conninfo, remaining)),
           statements(!options.transaction_pooling, options.names),
           pooled(options.transaction_pooling),
+          full_timeout_ms(options.statement_timeout_ms),
+          timeout_ms(options.statement_timeout_ms),
           local_settings(session_settings(options, "SET LOCAL")) {
         if (pooled) return;  // a session SET would land on whichever server connection ran it
         pqxx::nontransaction tx(conn);
@@ -120,15 +129,18 @@ public:
 
     // Runs `step` autocommitted (each statement a transaction of its own);
     // behind a transaction pooler, in one transaction that sets the
-    // session's settings first.
+    // session's settings first. Its statements get at most `remaining`.
     template <class Step>
-    auto autocommitted(Step&& step) {
+    auto autocommitted(std::chrono::milliseconds remaining, Step&& step) {
         if (!pooled) {
             pqxx::nontransaction tx(conn);
+            fit_timeout(tx, remaining);
             return step(tx);
         }
         pqxx::work tx(conn);
         tx.exec(local_settings);
+        if (full_timeout_ms > 0 && remaining.count() < full_timeout_ms)
+            tx.exec(fmt::format("SET LOCAL statement_timeout = {}", std::max<long long>(remaining.count(), 1)));
         auto out = step(tx);
         tx.commit();
         return out;
@@ -139,6 +151,19 @@ public:
     const bool pooled;
 
 private:
+    // The session's statement_timeout is the request's whole budget; a push
+    // that has used part of it runs with what remains (one SET, only then),
+    // and the next gets the whole budget back.
+    void fit_timeout(pqxx::transaction_base& tx, std::chrono::milliseconds remaining) {
+        if (full_timeout_ms == 0) return;
+        long long wanted = remaining.count() >= full_timeout_ms ? full_timeout_ms : std::max<long long>(remaining.count(), 1);
+        if (wanted == timeout_ms) return;
+        tx.exec(fmt::format("SET statement_timeout = {}", wanted));
+        timeout_ms = wanted;
+    }
+
+    const long long full_timeout_ms;
+    long long timeout_ms;
     static std::string session_settings(const StoreOptions& options, std::string_view set) {
         // "200 means committed" must not depend on the server's default.
         std::string sql = fmt::format("{} synchronous_commit = on; ", set);
@@ -167,14 +192,14 @@ bool PushStore::connect() {
     auto now = steady_clock::now();
     if (now < next_attempt_) return false;
     try {
-        session_ = std::make_unique<Session>(options_);
+        session_ = std::make_unique<Session>(options_, remaining());
         if (backoff_.count() > 0) log_.info("db_reachable");
         backoff_ = milliseconds(0);
         return true;
     } catch (const std::exception& e) {
         session_.reset();
         backoff_ = std::min<milliseconds>(backoff_.count() ? backoff_ * 2 : milliseconds(250), seconds(2));
-        next_attempt_ = now + backoff_;
+        next_attempt_ = steady_clock::now() + backoff_;  // from the failure: an attempt may take seconds
         std::string sqlstate = sqlstate_of_connect_failure(e.what());
         connect_error_ = classify_sqlstate(sqlstate) == ErrorKind::misconfigured
                              ? failed(sqlstate, e.what(), "connecting")
@@ -187,8 +212,25 @@ bool PushStore::connect() {
 }
 
 std::optional<Error> PushStore::ensure_connected() {
-    if (connected() || connect()) return std::nullopt;
+    if (connected()) return std::nullopt;
+    // libpq waits at least 2 s for a connection that does not answer: with
+    // less left, try only if the database answered the last attempt.
+    if (remaining() < std::chrono::seconds(2) && backoff_.count() > 0)
+        return fail(ErrorKind::transient, "no time left to connect");
+    if (connect()) return std::nullopt;
     return connect_error_;
+}
+
+void PushStore::start_work(std::optional<Deadline> deadline) {
+    // A statement budget and half a second: what the request has once its
+    // worker took it (a caller's deadline counts from when the request came).
+    auto budget = options_.statement_timeout_ms > 0 ? std::chrono::milliseconds(options_.statement_timeout_ms + 500)
+                                                    : std::chrono::milliseconds(std::chrono::hours(1));
+    deadline_ = deadline ? *deadline : std::chrono::steady_clock::now() + budget;
+}
+
+std::chrono::milliseconds PushStore::remaining() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
 }
 
 StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_view request_id_view) {
@@ -202,7 +244,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     // held (READ COMMITTED gives each statement its own snapshot anyway).
     Routed routed;
     if (!push.inbound.empty()) {
-        routed = session_->autocommitted([&](pqxx::transaction_base& reads) {
+        routed = session_->autocommitted(remaining(), [&](pqxx::transaction_base& reads) {
             InboundRead read = read_inbound(st, reads, inbox_floor_.settled, push.inbound, options_.unknown_sender_name);
             inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
             std::vector<PhoneNumber> numbers;
@@ -231,7 +273,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     JsonRows inbox = inbox_rows(std::move(routed.inbox), flags);
     JsonRows unrouted = unrouted_rows(routed.unrouted, now, flags);
     writing_ = true;
-    pqxx::row counts = session_->autocommitted([&](pqxx::transaction_base& tx) {
+    pqxx::row counts = session_->autocommitted(remaining(), [&](pqxx::transaction_base& tx) {
         if (push.inbound.empty() && flags.rows().empty())
             return st.run(tx, "status_write", statuses.str(), request_id)[0];
         return st.run(tx, "push_write", statuses.str(), request_id, now, inbox.str(), unrouted.str(),
@@ -253,6 +295,7 @@ void PushStore::InboxFloor::read(int64_t max_id, int64_t xmin, int64_t xmax) {
 }
 
 Result<size_t> PushStore::catch_up_inbox() {
+    start_work(std::nullopt);
     if (auto down = ensure_connected()) return *down;
     try {
         pqxx::nontransaction tx(session_->conn);
@@ -267,11 +310,12 @@ Result<size_t> PushStore::catch_up_inbox() {
 }
 
 Result<MoodleTxtSettings> PushStore::read_moodletxt_settings() {
+    start_work(std::nullopt);
     if (auto down = ensure_connected()) return *down;
     writing_ = false;
     try {
         MoodleTxtSettings out;
-        session_->autocommitted([&](pqxx::transaction_base& tx) {
+        session_->autocommitted(remaining(), [&](pqxx::transaction_base& tx) {
             for (const auto& row : session_->statements.run(tx, "moodletxt_settings"))
                 out[row[0].as<std::string>()] = row[1].is_null() ? std::string{} : row[1].as<std::string>();
             return 0;
@@ -314,7 +358,9 @@ Result<size_t> PushStore::reroute_unrouted(int64_t now) {
     }
 }
 
-Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_view request_id) {
+Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_view request_id,
+                                     std::optional<Deadline> deadline) {
+    start_work(deadline);
     // A few attempts: one may meet a connection the database dropped
     // (restart, idle timeout) or be rolled back (deadlock, serialization).
     // Retrying is safe: the ledger makes every write idempotent, even after

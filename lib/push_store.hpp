@@ -76,7 +76,12 @@ public:
     // Errors: transient (the database cannot take it now), permanent (the
     // push's own values are refused), misconfigured (the database lacks what
     // txtpush was migrated for) or bug; nothing is stored on failure.
-    Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "");
+    // `deadline`: when the request must have its answer (the push is then
+    // spooled instead); every connect and statement gets what remains of
+    // it. Without one: a statement budget from now.
+    using Deadline = std::chrono::steady_clock::time_point;
+    Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "",
+                              std::optional<Deadline> deadline = std::nullopt);
 
     // Routes again the inbound SMS kept in txtpush_unrouted (after an
     // operator fixed the account or its default user); rows that now reach
@@ -102,6 +107,8 @@ public:
 private:
     class Session;
     StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
+    void start_work(std::optional<Deadline> deadline);
+    std::chrono::milliseconds remaining() const;
     // Connected, or why not: unavailable, or misconfigured (login refused).
     std::optional<Error> ensure_connected();
     // The error a failed statement means, logged; `doing` names the work.
@@ -114,7 +121,8 @@ private:
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
     Error connect_error_{ErrorKind::transient, "database unavailable"};  // why the last attempt failed
-    bool writing_ = false;  // the push's write statement is running (its values can be refused)
+    bool writing_ = false;
+    Deadline deadline_{};  // of the work in hand  // the push's write statement is running (its values can be refused)
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this worker starts reading Moodle's inbox (see inbox_catch_up in
     // push_store.cpp): every row at or below `settled` is in the ledger. A

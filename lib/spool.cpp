@@ -34,14 +34,28 @@ std::string comment_safe(std::string_view s) {
 
 }  // namespace
 
-Spool::Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage)
-    : files_(std::move(dir)), max_bytes_(max_bytes), usage_(usage ? usage : &own_) {
+uint64_t SpoolUsage::reserved() const {
+    uint64_t total = 0;
+    for (const auto& r : in_flight) total += r.load();
+    return total;
+}
+
+Spool::Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage, size_t writer)
+    : files_(std::move(dir)),
+      max_bytes_(max_bytes),
+      own_(usage ? nullptr : std::make_unique<SpoolUsage>()),
+      usage_(usage ? usage : own_.get()),
+      in_flight_(usage_->in_flight.at(writer)) {
     if (!usage) recount();
 }
 
 void Spool::recount() {
     files_.remove_temporary_files();
-    resync(list());
+    uint64_t bytes = 0;
+    auto listed = list();
+    for (const QueuedFile& f : listed) bytes += f.bytes;
+    usage_->files.store(listed.size());
+    usage_->bytes.store(bytes);
 }
 
 namespace {
@@ -60,28 +74,28 @@ void Spool::release(uint64_t bytes) {
     subtract(usage_->bytes, bytes);
 }
 
-void Spool::resync(const std::vector<QueuedFile>& listed) {
-    uint64_t bytes = 0;
-    for (const QueuedFile& f : listed) bytes += f.bytes;
-    usage_->files.store(listed.size());
-    usage_->bytes.store(bytes);
-}
-
 Result<std::string> Spool::put(std::string_view xml, int64_t received, std::string_view request_id) {
     if (auto made = files_.ensure_dir(); !made) return made.error();
     std::string id = files_.next_name(kSuffix);
     std::string content = fmt::format("{}received {}\nrequest_id {}\n\n", kMagic, received, request_id);
     content.append(xml);
-    if (usage_->bytes.fetch_add(content.size()) + content.size() > max_bytes_) {
-        subtract(usage_->bytes, content.size());
+    // Reserved first, then checked with everyone's: two writers racing both
+    // see both reservations, so neither overshoots (one may refuse early).
+    in_flight_.fetch_add(content.size());
+    if (usage_->bytes.load() + usage_->reserved() > max_bytes_) {
+        subtract(in_flight_, content.size());
         return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
     }
     auto written = files_.write(id, content, true);  // all or nothing
     if (!written) {
-        subtract(usage_->bytes, content.size());
+        subtract(in_flight_, content.size());
         return written.error();
     }
+    // Counted as written before the reservation goes: killed in between, it
+    // is counted twice until its reaper forgets the reservation, never lost.
+    usage_->bytes.fetch_add(content.size());
     usage_->files.fetch_add(1);
+    subtract(in_flight_, content.size());
     return id;
 }
 

@@ -2,7 +2,9 @@
 // durably on local disk and replayed in arrival order once it can.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,23 +22,37 @@ struct SpooledPush {
     std::string xml;
 };
 
+// Most writers of one spool: txtpushd's scoreboard slots (fcgi/scoreboard.hpp).
+inline constexpr size_t kSpoolWriters = 520;
+
 // What a spool holds, kept in memory so that no request lists the folder.
 // Shared by every process that puts into or takes from one spool (txtpushd
 // keeps it in its scoreboard, see fcgi/scoreboard.hpp for who writes it).
+// `files` and `bytes` count what is written; what a writer has reserved and
+// not yet written is its own `in_flight[writer]`, so a writer killed between
+// reserving and writing leaks nothing: whoever reaps it forgets its share.
 struct SpoolUsage {
     std::atomic<uint64_t> files{0};
     std::atomic<uint64_t> bytes{0};
+    std::array<std::atomic<uint64_t>, kSpoolWriters> in_flight{};
+
+    uint64_t reserved() const;
+    // `writer` is gone (reaped): its reservation is no one's.
+    void forget(size_t writer) { in_flight.at(writer).store(0); }
 };
 
 class Spool {
 public:
     // `usage` is shared with the other processes of one spool; without it the
     // spool counts its folder itself (the command-line tools).
-    Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage = nullptr);
+    // `writer` is this process's index in usage->in_flight.
+    Spool(std::string dir, uint64_t max_bytes, SpoolUsage* usage = nullptr, size_t writer = 0);
 
     // Makes the push durable (fsync of file and folder) and returns its id.
     // local_io when the spool is full or cannot be written. Space is reserved
-    // before the write, so concurrent writers never overshoot max_bytes.
+    // (in this writer's in_flight) before the write and checked against what
+    // is written plus every writer's reservation, so concurrent writers never
+    // overshoot max_bytes.
     Result<std::string> put(std::string_view xml, int64_t received, std::string_view request_id);
 
     std::vector<QueuedFile> list() const { return files_.list(kSuffix); }
@@ -53,9 +69,6 @@ public:
     // writers that died mid-write. Only while nothing else uses the spool
     // (the master, before it forks).
     void recount();
-    // Sets the usage to what a listing found (the spooler, when the counters
-    // say files wait but the folder holds none: a writer killed mid-way).
-    void resync(const std::vector<QueuedFile>& listed);
     // Why the spooled pushes wait (the spooler, when the database refuses
     // them now), for `txtpushd spool list`; empty clears it. Informational:
     // written by rename, not synced.
@@ -72,8 +85,9 @@ private:
     void release(uint64_t bytes);
     FileQueue files_;
     uint64_t max_bytes_;
-    SpoolUsage own_;
+    std::unique_ptr<SpoolUsage> own_;  // without a shared usage
     SpoolUsage* usage_;
+    std::atomic<uint64_t>& in_flight_;
 };
 
 // Refused pushes kept for the operator, with the reason; bounded in count and

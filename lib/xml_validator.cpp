@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "xml_encoding.hpp"
+
 namespace txtpush {
 
 namespace {
@@ -66,13 +68,16 @@ struct SchemaParserCtxtFree {
     void operator()(xmlSchemaParserCtxt* c) const { xmlSchemaFreeParserCtxt(c); }
 };
 
-constexpr int kParseOptions = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING;
+// The text reaches libxml2 as UTF-8 (lib/xml_encoding), so a declared
+// encoding is not followed again.
+constexpr int kParseOptions = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC;
 
 // libxml2 2.9 checks an element's attributes for duplicates in O(n^2): a
 // megabyte of attributes costs seconds of CPU. One linear pass refuses an
 // element with more than kMaxAttributes before libxml2 sees it. Comments,
 // CDATA and processing instructions are skipped; quoted values may hold
-// anything.
+// anything. It reads the UTF-8 text libxml2 will read, where `<`, quotes and
+// `=` are those bytes and no other.
 constexpr size_t kMaxAttributes = 64;
 
 std::optional<Error> too_many_attributes(std::string_view xml) {
@@ -129,14 +134,17 @@ Result<PushValidator> PushValidator::compile(std::string_view xsd) {
 Result<PushValidator> PushValidator::compile_builtin() { return compile(builtin_push_xsd()); }
 
 Result<XmlDocPtr> PushValidator::parse(std::string_view xml) {
-    if (xml.size() > static_cast<size_t>(INT32_MAX)) return fail(ErrorKind::too_large, "document too large");
+    if (xml.size() > static_cast<size_t>(INT32_MAX) / 2) return fail(ErrorKind::too_large, "document too large");
+    auto utf8 = as_utf8(xml);
+    if (!utf8) return utf8.error();
+    xml = utf8->text;
     if (auto refused = too_many_attributes(xml)) return *refused;
     FirstError first;
     ErrorCapture capture(first);
     DoctypeSeen doctype;
     parser_->_private = &doctype;
     XmlDocPtr doc(xmlCtxtReadMemory(parser_.get(), xml.data(), static_cast<int>(xml.size()), "push.xml",
-                                    nullptr, kParseOptions));
+                                    "UTF-8", kParseOptions));
     parser_->_private = nullptr;
     if (doctype.seen) return fail(ErrorKind::bad_input, fmt::format("line {}: a DOCTYPE is not allowed in a push", doctype.line));
     if (!doc || !parser_->wellFormed) return first.as_error("document is not well-formed XML");

@@ -530,3 +530,28 @@ TEST_F(Pool, AUsr1DuringABodyReadDoesNotChangeTheAnswer) {
     EXPECT_EQ(answer.rfind("Status: 200", 0), 0u) << answer;
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status WHERE ticketnumber = 700001"), 1);
 }
+
+TEST_F(Pool, ADatabaseThatNeverAnswersGetsEveryPushSpooledWithinTheRequestTimeout) {
+    // One deadline per request: the credentials' read, each connect and each
+    // statement get what remains of request_timeout, and the push is spooled
+    // (202) before it passes; the master's kill is never needed.
+    ASSERT_EQ(push(status_push(800001)).status, 200);  // the credentials are known, and remembered
+    auto before = status_metrics();
+    SilentServer silent;
+    size_t at = test::stack_log_size();
+    reconfigure({{"server", "request_timeout", "3"},
+                 {"database", "conninfo", fmt::format("host=127.0.0.1 port={} dbname=x user=x", silent.port())}});
+    for (int i = 0; i < 6; ++i) {
+        auto started = std::chrono::steady_clock::now();
+        HttpResponse r = push(status_push(800002 + i));
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        EXPECT_EQ(r.status, 202) << r.body;
+        EXPECT_LT(seconds, 3.0) << "push " << i << " was answered after request_timeout";
+    }
+    auto after = status_metrics();
+    EXPECT_EQ(after["txtpush_worker_timeouts_total"], before["txtpush_worker_timeouts_total"]);
+    EXPECT_EQ(after["txtpush_worker_restarts_total"], before["txtpush_worker_restarts_total"]);
+    EXPECT_EQ(test::stack_log(at).find("event=request_timeout"), std::string::npos) << test::stack_log(at);
+    config_.restore();
+    EXPECT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+}

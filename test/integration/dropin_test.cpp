@@ -15,6 +15,7 @@
 #include "grants.hpp"
 #include "migrations.hpp"
 #include "moodletxt_cipher.hpp"
+#include "phone.hpp"
 #include "push_store.hpp"
 #include "test_databases.hpp"
 #include "test_support.hpp"
@@ -503,5 +504,26 @@ TEST_F(DropIn, ALoginTheDatabaseRefusesIsMisconfiguredNotUnavailable) {
         ASSERT_FALSE(refused.ok());
         EXPECT_EQ(refused.error().kind, ErrorKind::misconfigured) << refused.error().reason;
         EXPECT_NE(refused.error().reason.find(sqlstate), std::string::npos) << refused.error().reason;
+    }
+}
+
+// The phone rules run in C++ (lib/phone.cpp, for the push's senders) and in SQL
+// ({schema}.phone(), for numbers stored in Moodle): one truth, checked here.
+TEST_F(DropIn, ThePhoneRulesInCppAndInSqlAgree) {
+    migrate_as_owner();
+    const std::vector<std::string> numbers = {
+        "+44 7700 900123", "07700 900123", "447700900123", "0044 7700 900123", " 447700900123", "\n 07700900123 ",
+        "(0)7700-900-123", "+1 (555) 010-9999", "0", "", "   ", "abc", "00", "+", "0033 1 23 45 67 89", "12345"};
+    for (const PhoneRules& rules : {PhoneRules{"+44", "0"}, PhoneRules{"+33", "0"}, PhoneRules{"+1", ""},
+                                    PhoneRules{"353", "0"}}) {
+        for (const std::string& raw : numbers) {
+            pqxx::nontransaction tx(*db_);
+            std::string in_sql = tx.exec_params1("SELECT txtpush.phone($1, $2, $3)", raw, rules.international_prefix,
+                                                 rules.national_prefix)[0].as<std::string>();
+            EXPECT_EQ(canonical_phone(raw, rules), in_sql)
+                << "raw '" << raw << "' with " << rules.international_prefix << "/" << rules.national_prefix;
+            std::string key = tx.exec_params1("SELECT txtpush.phone_key($1)", raw)[0].as<std::string>();
+            EXPECT_EQ(phone_key(raw), key) << raw;
+        }
     }
 }

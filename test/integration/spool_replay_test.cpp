@@ -143,23 +143,22 @@ TEST_F(SpoolReplay, AFileThatCannotBeReadIsKeptNotDropped) {
     EXPECT_TRUE(s.unstorable().empty());
 }
 
-TEST_F(SpoolReplay, ALongSpoolDrainsInOnePassAtAFlatRate) {
+// The drain rate is the benchmark's to show; here, a long spool drains in
+// passes that each store what they took, once.
+TEST_F(SpoolReplay, ALongSpoolDrainsAndEachPassStoresWhatItTookOnce) {
     Spool s = spool();
     constexpr int kFiles = 4000, kHalf = kFiles / 2;
     for (int i = 0; i < kFiles; ++i) ASSERT_TRUE(s.put(status_push(10000 + i), 1, "r").ok());
     PushStore store(StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_);
-    auto rate = [&](int n) {
+    for (int pass = 0; pass < 2; ++pass) {
         int taken = 0;
-        auto started = std::chrono::steady_clock::now();
-        ReplayResult r = replay_spool(s, *validator_, store, log_, [&] { return taken++ == n; });
-        EXPECT_EQ(r.stored, static_cast<size_t>(n));
-        return n / std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
-    double first = rate(kHalf), second = rate(kHalf);
+        ReplayResult r = replay_spool(s, *validator_, store, log_, [&] { return taken++ == kHalf; });
+        EXPECT_EQ(r.stored, static_cast<size_t>(kHalf));
+        EXPECT_EQ(s.files(), static_cast<uint64_t>(kFiles - (pass + 1) * kHalf));
+    }
     EXPECT_EQ(count("SELECT count(*) FROM mdl_block_moodletxt_status"), kFiles);
-    EXPECT_EQ(s.files(), 0u);
-    std::cout << fmt::format("drain: {:.0f} pushes/s for the first {} of {} spooled, {:.0f} pushes/s for the rest\n",
-                             first, kHalf, kFiles, second);
+    EXPECT_EQ(count("SELECT count(DISTINCT ticketnumber) FROM mdl_block_moodletxt_status"), kFiles);
+    EXPECT_EQ(s.list().size(), 0u);
 }
 
 TEST_F(SpoolReplay, TheSpoolersStatementsAreBoundedByTheRequestTimeout) {

@@ -1,8 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <filesystem>
 #include <iostream>
 
@@ -125,25 +131,62 @@ TEST_F(SpoolTest, AnUnstorablePushIsSetAsideWholeWithItsReason) {
     EXPECT_EQ(why, "database error 23514");
 }
 
-TEST_F(SpoolTest, APutCostsTheSameWithFiftyThousandFilesWaiting) {
-    auto time_puts = [](Spool& spool, int n) {
-        auto started = std::chrono::steady_clock::now();
-        for (int i = 0; i < n; ++i) EXPECT_TRUE(spool.put("<Response/>", 1, "r").ok());
-        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count() / n;
-    };
-    SpoolUsage empty_usage, full_usage;
-    Spool empty((dir_ / "empty").string(), 1ull << 32, &empty_usage);
-    double empty_us = time_puts(empty, 200);
+// What a put costs against the spool's size is the benchmark's to show; here,
+// that 50,000 waiting files are counted once and each put adds to the count.
+TEST_F(SpoolTest, FiftyThousandWaitingFilesAreCountedOnceAndEachPutAddsOne) {
+    SpoolUsage full_usage;
     fs::create_directories(dir_ / "full");
     for (int i = 0; i < 50000; ++i)
         std::ofstream(dir_ / "full" / fmt::format("{:020d}-1-{}.push", i, i)) << "txtpush-spool 1\n\n<Response/>";
     Spool full((dir_ / "full").string(), 1ull << 32, &full_usage);
     full.recount();  // once, as the master does at start
     EXPECT_EQ(full.files(), 50000u);
-    double full_us = time_puts(full, 200);
+    for (int i = 0; i < 200; ++i) EXPECT_TRUE(full.put("<Response/>", 1, "r").ok());
     EXPECT_EQ(full.files(), 50200u);
-    std::cout << fmt::format("spool put: {:.0f} us with an empty spool, {:.0f} us with 50,000 files waiting\n",
-                             empty_us, full_us);
+    EXPECT_EQ(full.list().size(), 50200u);
+}
+
+TEST_F(SpoolTest, AWriterKilledMidPutLeaksNothingOnceItsReaperForgetsIt) {
+    // The usage lives in shared memory, as in txtpushd's scoreboard; a child
+    // puts without pause and is SIGKILLed wherever it is (mostly between
+    // reserving and writing: the write and its fsyncs are most of a put).
+    void* memory = ::mmap(nullptr, sizeof(SpoolUsage), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(memory, MAP_FAILED);
+    SpoolUsage* usage = std::construct_at(static_cast<SpoolUsage*>(memory));
+    const std::string folder = (dir_ / "spool").string();
+    constexpr uint64_t kMax = 256 * 1024;
+    constexpr size_t kWriter = 7;
+    Spool master(folder, kMax, usage, 0);
+    for (int round = 0; round < 20; ++round) {
+        uint64_t files_before = usage->files.load();
+        pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            Spool writer(folder, kMax, usage, kWriter);
+            for (;;) (void)writer.put(std::string(1024, 'x'), 1, "r");
+        }
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (usage->files.load() < files_before + 2 && std::chrono::steady_clock::now() < until) {
+        }
+        ASSERT_EQ(::kill(child, SIGKILL), 0);
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        usage->forget(kWriter);  // as the master does when it reaps a child
+        // What the counters say is what the folder holds (a kill just after a
+        // rename may leave at most that one file uncounted).
+        uint64_t listed = 0;
+        for (const auto& f : master.list()) listed += f.bytes;
+        EXPECT_EQ(usage->reserved(), 0u);
+        EXPECT_LE(usage->bytes.load(), listed);
+        EXPECT_LE(listed - usage->bytes.load(), 2048u) << "round " << round;
+        for (const auto& f : master.list()) master.remove(f);
+    }
+    // Empty again, so the spool takes what fits: the old counters reported it full.
+    EXPECT_EQ(usage->reserved(), 0u);
+    EXPECT_LE(usage->bytes.load(), 2048u * 20);
+    EXPECT_TRUE(master.put(std::string(kMax - 2048u * 21, 'y'), 1, "fits").ok());
+    std::destroy_at(usage);
+    ::munmap(memory, sizeof(SpoolUsage));
 }
 
 TEST_F(SpoolTest, QuarantineDropsTheOldestPastItsBounds) {

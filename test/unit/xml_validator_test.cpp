@@ -98,10 +98,20 @@ TEST_F(XmlValidatorTest, RefusesRangeAndShapeErrors) {
     EXPECT_EQ(e.kind, ErrorKind::bad_input);
 }
 
-TEST_F(XmlValidatorTest, DeepNestingIsRefusedCheaply) {
-    std::string xml = "<Response><Error>";
-    for (int i = 0; i < 100000; ++i) xml += "<a>";
-    refusal(xml);
+TEST_F(XmlValidatorTest, NestingPastLibxml2sDepthLimitIsRefusedAndJustUnderIsTaken) {
+    // Well-formed nesting inside an ignorable element, which may hold
+    // anything: only the depth can refuse it. Response, Error and n levels.
+    auto nested = [](int n) {
+        std::string xml = "<Response><Error>";
+        for (int i = 0; i < n; ++i) xml += "<a>";
+        for (int i = 0; i < n; ++i) xml += "</a>";
+        return xml + "</Error></Response>";
+    };
+    EXPECT_TRUE(parse(nested(255)).ok());
+    Error over = refusal(nested(256));
+    EXPECT_NE(over.reason.find("Excessive depth in document: 256"), std::string::npos) << over.reason;
+    Error far = refusal(nested(100000));
+    EXPECT_NE(far.reason.find("Excessive depth in document: 256"), std::string::npos) << far.reason;
 }
 
 TEST_F(XmlValidatorTest, AMegabyteOfAttributesIsRefusedBeforeParsing) {
@@ -121,6 +131,85 @@ TEST_F(XmlValidatorTest, AttributesWithinTheBoundAndLookalikesInTextAreFine) {
     EXPECT_TRUE(parse("<Response><Error" + attrs + "/><!-- " + equals + " --><InboxCounts><![CDATA[<a " + equals +
                       ">]]></InboxCounts></Response>")
                     .ok());
+}
+
+namespace {
+
+// `utf8` in UTF-16 (code points below U+10000), in either byte order.
+std::string utf16(const std::string& utf8, bool big_endian, bool bom) {
+    std::string out = bom ? (big_endian ? std::string("\xFE\xFF") : std::string("\xFF\xFE")) : std::string();
+    for (size_t i = 0; i < utf8.size();) {
+        auto c = static_cast<unsigned char>(utf8[i]);
+        uint32_t cp = c;
+        size_t n = 1;
+        if (c >= 0xE0) cp = c & 0x0F, n = 3;
+        else if (c >= 0xC0) cp = c & 0x1F, n = 2;
+        for (size_t k = 1; k < n; ++k) cp = cp << 6 | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+        i += n;
+        char hi = static_cast<char>(cp >> 8), lo = static_cast<char>(cp & 0xFF);
+        out += big_endian ? std::string{hi, lo} : std::string{lo, hi};
+    }
+    return out;
+}
+
+const std::string kInbound =
+    "<Response><InboundMessage><Ticket>7</Ticket><MessageText>Caf\u00e9 \u0127</MessageText>"
+    "<Phone>+447700900123</Phone><Date>1</Date><Destination>8</Destination>"
+    "<DestinationAccount>A</DestinationAccount></InboundMessage></Response>";
+
+}  // namespace
+
+TEST_F(XmlValidatorTest, EveryEncodingTheGatewayMightUseReadsTheSame) {
+    const std::string decl8 = "<?xml version='1.0' encoding='UTF-8'?>";
+    const std::string decl16 = "<?xml version='1.0' encoding='UTF-16'?>";
+    std::string latin1 = "<?xml version='1.0' encoding='ISO-8859-1'?>" + kInbound;
+    latin1.replace(latin1.find("Caf\u00e9 \u0127"), std::string("Caf\u00e9 \u0127").size(), "Caf\xE9 h");
+    struct Case {
+        const char* name;
+        std::string bytes;
+        std::string text;
+    } cases[] = {
+        {"UTF-8", kInbound, "Caf\u00e9 \u0127"},
+        {"UTF-8 with BOM and declaration", "\xEF\xBB\xBF" + decl8 + kInbound, "Caf\u00e9 \u0127"},
+        {"UTF-16LE with BOM", utf16(decl16 + kInbound, false, true), "Caf\u00e9 \u0127"},
+        {"UTF-16BE with BOM", utf16(decl16 + kInbound, true, true), "Caf\u00e9 \u0127"},
+        {"UTF-16LE without BOM", utf16(decl16 + kInbound, false, false), "Caf\u00e9 \u0127"},
+        {"UTF-16BE without BOM", utf16(decl16 + kInbound, true, false), "Caf\u00e9 \u0127"},
+        {"ISO-8859-1", latin1, "Caf\u00e9 h"},
+    };
+    for (const Case& c : cases) {
+        auto doc = parse(c.bytes);
+        ASSERT_TRUE(doc.ok()) << c.name << ": " << doc.error().reason;
+        Push push = extract_push(**doc);
+        ASSERT_EQ(push.inbound.size(), 1u) << c.name;
+        EXPECT_EQ(push.inbound[0].text, c.text) << c.name;
+        EXPECT_EQ(push.inbound[0].phone, "+447700900123") << c.name;
+    }
+}
+
+TEST_F(XmlValidatorTest, EncodingsWhoseBytesTheGuardCannotReadAreRefusedByName) {
+    // EBCDIC (IBM037) has no 0x3C byte for '<': a byte scan would see no element at all.
+    std::string ebcdic = "\x4C\x6F\xA7\x94\x93\x40\xA5\x85\x99\xA2\x89\x96\x95\x7E\x7D\xF1\x4B\xF0\x7D";
+    EXPECT_EQ(refusal(ebcdic).reason, "encoding EBCDIC is not accepted: send the push as UTF-8");
+    EXPECT_EQ(refusal("<?xml version='1.0' encoding='IBM037'?><Response/>").reason,
+              "encoding ibm037 is not accepted: send the push as UTF-8");
+    EXPECT_EQ(refusal("<?xml version='1.0' encoding='Shift_JIS'?><Response/>").reason,
+              "encoding shift_jis is not accepted: send the push as UTF-8");
+    EXPECT_EQ(refusal(std::string("\xFF\xFE\x00\x00<\x00\x00\x00", 8)).reason,
+              "encoding UTF-32 is not accepted: send the push as UTF-8");
+    EXPECT_EQ(refusal(std::string("\xFF\xFE<\x00R", 5)).reason, "UTF-16 document with an odd number of bytes");
+}
+
+TEST_F(XmlValidatorTest, AMegabyteOfAttributesIsRefusedInUtf16Too) {
+    // In UTF-16LE, U+0127 in a name is the bytes 27 01: a raw byte scan took
+    // the 0x27 for a quote and counted nothing after it.
+    std::string xml = "<Response><Error \u0127";
+    for (int i = 0; xml.size() < 512 * 1024; ++i) xml += " a" + std::to_string(i) + "='1'";
+    xml += "/></Response>";
+    for (bool big_endian : {false, true}) {
+        Error e = refusal(utf16(xml, big_endian, true));
+        EXPECT_EQ(e.reason, "line 1: an element has more than 64 attributes") << big_endian;
+    }
 }
 
 TEST_F(XmlValidatorTest, ValidatorIsReusable) {
