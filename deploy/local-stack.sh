@@ -79,7 +79,9 @@ dir = $dir/quarantine
 ; The push credentials are MoodleTxt's own (migrate_and_grant saves them).
 unknown_sender_name = Unknown
 CONF
-    sed "s|unix:/run/txtpush/txtpushd.sock|unix:$rundir/txtpushd.sock|" "$here/nginx/txtpush.conf" > "$dir/txtpush-locations.conf"
+    # The site's snippet and the status snippet, in one server block here.
+    cat "$here/nginx/txtpush.conf" "$here/nginx/txtpush-status.conf" |
+        sed "s|unix:/run/txtpush/txtpushd.sock|unix:$rundir/txtpushd.sock|" > "$dir/txtpush-locations.conf"
     cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;

@@ -89,7 +89,8 @@ static Result<Fd> open_tcp(const Config& config, const Log& log) {
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* found = nullptr;
     if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0)
-        return fail(ErrorKind::config, fmt::format("listen {}: {}", config.listen, gai_strerror(rc)));
+        return fail(rc == EAI_AGAIN || rc == EAI_SYSTEM ? ErrorKind::local_io : ErrorKind::config,  // a DNS hiccup is no bad config
+                    fmt::format("listen {}: {}", config.listen, gai_strerror(rc)));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
     Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return sys_error("socket", config.listen);

@@ -312,7 +312,7 @@ void notify_when_ready(Pool& pool, Scoreboard& board, const Log& log) {
 
 // USR1, nginx's habit: the master's stderr reopened, then each child's.
 void reopen_logs(const Pool& pool, const Log& log) {
-    reopen_stderr();
+    if (int failed = reopen_stderr()) log.error("reopen_failed", {{"signal", "USR1"}, {"error", std::strerror(failed)}});
     for (const auto& [pid, child] : pool.children) ::kill(pid, SIGUSR1);
     log.info("reopened_logs", {{"signal", "USR1"}, {"children", std::to_string(pool.children.size())}});
 }

@@ -38,14 +38,14 @@ const std::vector<SignalDoc> kSignals = {
      "runs check-config first and fails on a bad file. Workers and the spooler ignore SIGHUP"},
     {"SIGUSR1",
      "reopens stderr when it is a file (the path it had at start, so a log rotated by rename is recreated), in the "
-     "master and then in each child, which the master signals (event=reopened_logs); under systemd stderr is the "
-     "journal and nothing changes. Sent to a child, that child reopens its own. Never ends a process, never cuts a "
-     "request short"},
+     "master and then in each child, which the master signals (event=reopened_logs; event=reopen_failed if it "
+     "cannot); under systemd stderr is the journal and nothing changes. A child takes it between requests (it "
+     "stays blocked while one is in hand). Never ends a process, never cuts a request short"},
     {"SIGUSR2", "logged (event=signal_ignored) and otherwise ignored, in every process"},
     {"SIGPIPE", "ignored in every process: a vanished peer is an error return"},
     {"a signal during a request",
      "a worker holds the stop signals back while it reads, stores and answers a request (libfcgi does not retry a "
-     "read cut by EINTR), and USR1 and USR2 restart what they interrupt (SA_RESTART), so no signal changes the "
+     "read cut by EINTR), and keeps USR1 and USR2 blocked, taking them between requests, so no signal changes the "
      "answer to a request in flight. Each child sets these before libfcgi's FCGX_Init could install its own SIGUSR1 "
      "handler (fcgi/signals.hpp has the table)"},
     {"a worker exits or is killed",

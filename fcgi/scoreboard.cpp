@@ -19,9 +19,10 @@ int64_t steady_ms() {
 
 void WorkerSlot::set_request_id(std::string_view id) {
     request_id_version.fetch_add(1);  // odd: being written
+    std::atomic_thread_fence(std::memory_order_release);  // ...before any character is
     for (size_t i = 0; i < request_id.size(); ++i)
         request_id[i].store(i + 1 < request_id.size() && i < id.size() ? id[i] : '\0', std::memory_order_relaxed);
-    request_id_version.fetch_add(1);  // even: whole
+    request_id_version.fetch_add(1, std::memory_order_release);  // even: whole
 }
 
 std::string WorkerSlot::request_id_now() const {

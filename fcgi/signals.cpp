@@ -9,44 +9,39 @@
 #include <csignal>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 
 namespace txtpush {
 
 namespace {
 
-// This process's supervisor state, written by signal handlers.
+// This process's supervisor state, written by signal handlers and read by
+// the loops.
 volatile sig_atomic_t g_stop = 0;      // asked to stop
-volatile sig_atomic_t g_usr1 = 0;      // USR1 received since last logged
-volatile sig_atomic_t g_usr2 = 0;      // USR2 received since last logged
 char g_stderr_path[PATH_MAX] = {};     // the file stderr was at start; empty: not a file
 
-sigset_t stop_signals() {
+sigset_t signals_of(std::initializer_list<int> list) {
     sigset_t set;
     sigemptyset(&set);
-    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) sigaddset(&set, sig);
+    for (int sig : list) sigaddset(&set, sig);
     return set;
 }
+
+sigset_t stop_signals() { return signals_of({SIGTERM, SIGQUIT, SIGINT}); }
+sigset_t user_signals() { return signals_of({SIGUSR1, SIGUSR2}); }
 
 void on_stop_signal(int) {
     g_stop = 1;
     FCGX_ShutdownPending();
 }
 
-void on_user_signal(int sig) {
-    int saved = errno;
-    if (sig == SIGUSR1) {
-        reopen_stderr();
-        g_usr1 = 1;
-    } else {
-        g_usr2 = 1;
-    }
-    errno = saved;
-}
+// Never runs: USR1 and USR2 stay blocked in the children. Set so that
+// FCGX_Init, which installs its own where the default still stands, does not.
+void never_delivered(int) {}
 
-void handle(int sig, void (*handler)(int), int flags) {
+void handle(int sig, void (*handler)(int)) {
     struct sigaction sa{};
     sa.sa_handler = handler;
-    sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, nullptr);
 }
@@ -60,45 +55,48 @@ void remember_stderr() {
     g_stderr_path[n > 0 && g_stderr_path[0] == '/' ? n : 0] = '\0';
 }
 
-void reopen_stderr() {
-    if (g_stderr_path[0] == '\0') return;
-    int fd = ::open(g_stderr_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return;
-    ::dup2(fd, 2);
+int reopen_stderr() {
+    if (g_stderr_path[0] == '\0') return 0;
+    int fd = ::open(g_stderr_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
+    if (fd < 0) return errno;
+    struct stat st{};
+    int failed = ::fstat(fd, &st) != 0 ? errno : (S_ISREG(st.st_mode) ? 0 : EINVAL);
+    if (failed == 0) ::dup2(fd, 2);
     ::close(fd);
+    return failed;
 }
 
-sigset_t master_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGCHLD, SIGTERM, SIGQUIT, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
-    return set;
-}
+sigset_t master_signals() { return signals_of({SIGCHLD, SIGTERM, SIGQUIT, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}); }
 
 void install_stop_handlers() {
-    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) handle(sig, on_stop_signal, 0);  // no SA_RESTART: wakes accept()
-    for (int sig : {SIGUSR1, SIGUSR2}) handle(sig, on_user_signal, SA_RESTART);
+    for (int sig : {SIGTERM, SIGQUIT, SIGINT}) handle(sig, on_stop_signal);  // no SA_RESTART: wakes accept()
+    for (int sig : {SIGUSR1, SIGUSR2}) handle(sig, never_delivered);
     std::signal(SIGHUP, SIG_IGN);   // reloads are the master's business
     std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error return, not a death
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigset_t user = user_signals();
+    sigprocmask(SIG_SETMASK, &user, nullptr);  // all but USR1 and USR2 unblocked
 }
 
 bool stop_requested() { return g_stop != 0; }
 
 void log_signals_received(const Log& log) {
-    if (g_usr1) {
-        g_usr1 = 0;
-        log.info("reopened_logs", {{"signal", "USR1"}, {"stderr", g_stderr_path[0] ? g_stderr_path : "(not a file)"}});
+    int saved = errno;  // callers read the errno of what they did before
+    sigset_t user = user_signals();
+    timespec now{0, 0};
+    for (int sig; (sig = sigtimedwait(&user, nullptr, &now)) > 0;) {
+        if (sig == SIGUSR2) {
+            log.info("signal_ignored", {{"signal", "USR2"}});
+            continue;
+        }
+        if (int failed = reopen_stderr())
+            log.error("reopen_failed", {{"signal", "USR1"}, {"stderr", g_stderr_path}, {"error", std::strerror(failed)}});
+        else
+            log.info("reopened_logs", {{"signal", "USR1"}, {"stderr", g_stderr_path[0] ? g_stderr_path : "(not a file)"}});
     }
-    if (g_usr2) {
-        g_usr2 = 0;
-        log.info("signal_ignored", {{"signal", "USR2"}});
-    }
+    errno = saved;
 }
 
-StopSignalsHeld::StopSignalsHeld() {
+StopSignalsHeld::StopSignalsHeld() {  // USR1 and USR2 are blocked for good already
     sigset_t set = stop_signals();
     sigprocmask(SIG_BLOCK, &set, nullptr);
 }

@@ -14,8 +14,10 @@
 //                                                 an error return)
 //   CHLD          reap, replace                   default                       default
 //
-// USR1 and USR2 handlers restart interrupted system calls (SA_RESTART), so a
-// body being read or a statement waiting on the database goes on unharmed.
+// In the children USR1 and USR2 stay blocked (a handler is set only so that
+// libfcgi keeps its own out) and are taken between requests with
+// sigtimedwait: no system call of a request in hand is ever interrupted by
+// them (libfcgi's accept waits in select(), which SA_RESTART would not restart).
 #pragma once
 
 #include <signal.h>
@@ -28,8 +30,9 @@ namespace txtpush {
 // path after a rotation renamed it. Called by the master before it forks.
 void remember_stderr();
 // Reopens stderr on the remembered path (created if a rotation moved it);
-// async-signal-safe. Nothing when stderr is not a file (the journal, a tty).
-void reopen_stderr();
+// nothing when stderr is not a file (the journal, a tty). Never blocks (a
+// FIFO put in its place is refused). Returns 0, or the errno that failed it.
+int reopen_stderr();
 
 // The signals the master takes with sigtimedwait (blocked, never delivered).
 sigset_t master_signals();
@@ -38,8 +41,9 @@ sigset_t master_signals();
 void install_stop_handlers();
 bool stop_requested();
 
-// Logs the USR1 and USR2 a child received since the last call (a handler may
-// not log): the worker between requests, the spooler each round.
+// Takes the USR1 and USR2 sent to a child since the last call: reopens
+// stderr for USR1 and logs both. The worker between requests, the spooler
+// each round.
 void log_signals_received(const Log& log);
 
 // While one lives, the stop signals are held back (blocked, left pending):

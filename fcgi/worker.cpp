@@ -109,7 +109,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // The config's push credentials, or MoodleTxt's read through this worker's connection.
 static std::unique_ptr<CredentialSource> credential_source(const Config& config, PushStore& store, const Log& log) {
     if (config.credentials.configured()) return std::make_unique<ConfiguredCredentials>(config.credentials);
-    return std::make_unique<MoodleTxtCredentials>([&store] { return store.read_moodletxt_settings(); }, log,
+    return std::make_unique<MoodleTxtCredentials>([&store](Deadline d) { return store.read_moodletxt_settings(d); }, log,
                                                   config.spool_dir + "/push-credentials");
 }
 
@@ -136,10 +136,11 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
 
     while (!stop_requested()) {
         int accepted_rc = FCGX_Accept_r(&req);
+        int accept_errno = errno;
         log_signals_received(log);
         if (accepted_rc < 0) {
-            if (stop_requested() || errno == EINTR) continue;
-            log.error("fcgi_accept_failed", {{"error", std::strerror(errno)}});
+            if (stop_requested() || accept_errno == EINTR) continue;
+            log.error("fcgi_accept_failed", {{"error", std::strerror(accept_errno)}});
             return 1;
         }
         StopSignalsHeld held;  // declared before `accepted`: released after the answer is flushed
@@ -160,7 +161,7 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
         slot.phase.store(static_cast<int>(Phase::reading));
         bool fits = read_body(req, config.body_limit, body);
         Request request{param(req, "REQUEST_METHOD"), param(req, "CONTENT_TYPE"), body, !fits,
-                        param(req, "REMOTE_ADDR"), request_id};
+                        param(req, "REMOTE_ADDR"), request_id, started};
         Response response = handler.handle_push(request);
         write_response(req, response);
         board.metrics.count_request(response.outcome, response.stored ? &*response.stored : nullptr,

@@ -1,9 +1,11 @@
 #include "config.hpp"
 
 #include <ini.h>
+#include <libpq-fe.h>
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -135,14 +137,31 @@ const std::vector<Key>& keys() {
           "seconds; a request still running then is logged (event=request_timeout, with its phase) and its worker "
           "killed and replaced. It is the push's one deadline: the credentials' read, each connect (libpq's least is "
           "2 s) and each statement get what remains, and a push the database has not taken half a second before it "
-          "is spooled (202); the spooler's work is bounded alike. 0 = no limit; 1 leaves the database no time"},
-         number(&Config::request_timeout, 0, 3600)},
+          "is spooled (202); the spooler's work is bounded alike. 0 = no limit, else 3 .. 3600 (a connect needs 2 s)"},
+         [](Parsing& p, std::string_view v) {
+             unsigned long n = 0;
+             if (!parse_number(v, 10, n) || (n != 0 && (n < 3 || n > 3600))) return std::string("expected 0 or 3..3600");
+             p.config.request_timeout = static_cast<unsigned>(n);
+             return std::string{};
+         }},
         {{"server", "stop_grace", "10", "seconds workers get to finish their request on stop; then they are killed"},
          number(&Config::stop_grace, 1, 3600)},
         {{"server", "log_level", "info", "debug, info, warn or error"}, log_level()},
         {{"database", "conninfo", "dbname=moodle",
-          "libpq connection string of txtpushd's own role (txtpushd grants ROLE prints its rights)"},
-         text(&Config::conninfo)},
+          "libpq connection string of txtpushd's own role (txtpushd grants ROLE prints its rights); keep its "
+          "password in a passfile= (mode 0600, owner txtpush), not here"},
+         [](Parsing& p, std::string_view v) {
+             // libpq's own parser: a typo is refused now, not at every connect.
+             // Its message may quote the password, so it is not repeated.
+             char* error = nullptr;
+             PQconninfoOption* options = PQconninfoParse(std::string(v).c_str(), &error);
+             bool ok = options != nullptr;
+             if (options) PQconninfoFree(options);
+             if (error) PQfreemem(error);
+             if (!ok) return std::string("not a libpq connection string (key=value pairs, or a postgresql:// URI)");
+             p.config.conninfo = v;
+             return std::string{};
+         }},
         {{"database", "table_prefix", "mdl_", "Moodle's table prefix: 1 to 20 of a-z, 0-9 and _"},
          checked_name(&Config::table_prefix, valid_table_prefix,
                       "1 to 20 of a-z, 0-9 and _, not starting with a digit (Moodle's $CFG->prefix)")},
@@ -272,22 +291,56 @@ std::vector<ConfigKeyDoc> config_key_docs() {
     return out;
 }
 
-Result<Config> parse_config(std::string_view text) {
+namespace {
+
+// One file into `p`: a key given twice within it is refused; a later file
+// may set a key an earlier one set (drop-ins override the main file).
+std::optional<Error> parse_into(Parsing& p, std::string_view text) {
     if (auto wrong = check_layout(text)) return *wrong;
-    Parsing p;
+    p.keys_seen.clear();
     std::string copy(text);
     int rc = ini_parse_string(copy.c_str(), on_key, &p);
     if (!p.error.empty()) return fail(ErrorKind::config, fmt::format("line {}: {}", rc, p.error));
     if (rc != 0) return fail(ErrorKind::config, fmt::format("line {}: syntax error", rc));
+    return std::nullopt;
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text) {
+    Parsing p;
+    if (auto wrong = parse_into(p, text)) return *wrong;
     return finish(p);
 }
 
+std::vector<std::string> config_drop_ins(const std::string& path) {
+    std::vector<std::string> files;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(path + ".d", ignored))
+        if (entry.path().extension() == ".conf" && !entry.path().filename().string().starts_with("."))
+            files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
 Result<Config> load_config(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return fail(ErrorKind::config, fmt::format("cannot read config file {}", path));
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto config = parse_config(text.str());
+    Parsing p;
+    std::vector<std::string> files{path};
+    for (std::string& drop_in : config_drop_ins(path)) files.push_back(std::move(drop_in));
+    for (const std::string& file : files) {
+        auto text = read_text(file);
+        if (!text) return fail(ErrorKind::config, fmt::format("cannot read config file {}", file));
+        if (auto wrong = parse_into(p, *text)) return fail(ErrorKind::config, fmt::format("{}: {}", file, wrong->reason));
+    }
+    auto config = finish(p);
     if (!config) return fail(ErrorKind::config, fmt::format("{}: {}", path, config.error().reason));
     return config;
 }

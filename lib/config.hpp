@@ -70,6 +70,10 @@ struct ConfigKeyDoc {
 std::vector<ConfigKeyDoc> config_key_docs();
 
 Result<Config> parse_config(std::string_view text);
+// The file, then each PATH.d/*.conf in name order: a key a drop-in sets
+// overrides the main file's (within one file, a key given twice is refused).
 Result<Config> load_config(const std::string& path);
+// The drop-ins load_config reads after `path`.
+std::vector<std::string> config_drop_ins(const std::string& path);
 
 }  // namespace txtpush

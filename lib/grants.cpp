@@ -50,6 +50,22 @@ const std::vector<std::string_view>& moodle_tables_revoked() {
     return all;
 }
 
+const std::vector<OwnGrant>& own_grants() {
+    static const std::vector<OwnGrant> all = {
+        {"SELECT", "TABLE", {"schema_version"}},
+        {"SELECT, INSERT", "TABLE", {"status_ledger", "inbound_ledger", "flags"}},
+        {"SELECT, INSERT, UPDATE", "TABLE", {"unrouted"}},
+        {"SELECT, INSERT, DELETE", "TABLE", {"phone_directory", "phone_directory_buckets"}},
+        {"SELECT, UPDATE", "TABLE", {"phone_directory_state", "inbox_watch"}},
+        {"USAGE", "SEQUENCE", {"unrouted_id_seq", "flags_id_seq"}},
+        // MoodleTxt's settings, only those txtpushd uses, through a SECURITY DEFINER function.
+        {"EXECUTE", "FUNCTION",
+         {"moodletxt_settings()", "phone(text, text, text)", "phone_key(text)", "directory_fingerprint()",
+          "directory_buckets()", "refresh_phone_directory()"}},
+    };
+    return all;
+}
+
 std::string grants_sql(const DbNames& n, std::string_view role) {
     const std::string r = quoted_identifier(role);
     const std::string& p = n.prefix;
@@ -66,21 +82,13 @@ std::string grants_sql(const DbNames& n, std::string_view role) {
     sql += fmt::format("GRANT USAGE ON SEQUENCE {} TO {};\n", joined(moodle_tables_written(), p, "_id_seq"), r);
     sql += fmt::format(
         "GRANT USAGE ON SCHEMA {1} TO {0};\n"
-        "-- MoodleTxt's settings, only those txtpushd uses, through a SECURITY DEFINER function.\n"
-        "GRANT EXECUTE ON FUNCTION {1}.moodletxt_settings() TO {0};\n"
         "-- The phone directory's refresh uses temporary tables (PUBLIC has this right unless revoked).\n"
-        "DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {2}', current_database()); END $$;\n"
-        "GRANT SELECT ON {1}.schema_version TO {0};\n"
-        "GRANT SELECT, INSERT ON {1}.status_ledger, {1}.inbound_ledger, {1}.flags TO {0};\n"
-        "GRANT SELECT, INSERT, UPDATE ON {1}.unrouted TO {0};\n"
-        "GRANT SELECT, INSERT, DELETE ON {1}.phone_directory, {1}.phone_directory_buckets TO {0};\n"
-        "GRANT SELECT, UPDATE ON {1}.phone_directory_state, {1}.inbox_watch TO {0};\n"
-        "GRANT USAGE ON SEQUENCE {1}.unrouted_id_seq, {1}.flags_id_seq TO {0};\n"
-        "GRANT EXECUTE ON FUNCTION {1}.phone(text, text, text), {1}.phone_key(text), "
-        "{1}.directory_fingerprint(), {1}.directory_buckets(), {1}.refresh_phone_directory() TO {0};\n"
-        "COMMIT;\n",
+        "DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {2}', current_database()); END $$;\n",
         r, n.schema, replace_all(r, "'", "''"));
-    return sql;
+    const std::string prefix = n.schema + ".";
+    for (const OwnGrant& g : own_grants())
+        sql += fmt::format("GRANT {} ON {} {} TO {};\n", g.privileges, g.kind, joined(g.objects, prefix), r);
+    return sql + "COMMIT;\n";
 }
 
 }  // namespace txtpush

@@ -28,6 +28,16 @@ const std::vector<std::string_view>& moodle_tables_written();
 // SELECT): `grants` revokes everything there first.
 const std::vector<std::string_view>& moodle_tables_revoked();
 
+// What the role gets on txtpush's own schema: `privileges` on each object
+// (tables, sequences or functions, without the schema); `txtpushd check`
+// tests each privilege of each object from this same list.
+struct OwnGrant {
+    std::string_view privileges;  // "SELECT, INSERT"
+    std::string_view kind;        // TABLE, SEQUENCE or FUNCTION
+    std::vector<std::string_view> objects;
+};
+const std::vector<OwnGrant>& own_grants();
+
 // The REVOKEs and GRANTs, one transaction, to run as the owner of Moodle's tables.
 std::string grants_sql(const DbNames& names, std::string_view role);
 

@@ -57,11 +57,13 @@ void append_logfmt(std::string& line, std::string_view key, std::string_view val
 void Log::write(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) const {
     if (!enabled(level)) return;
     // UTC whatever TZ says: the Z promises it.
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     std::tm utc{};
-    ::gmtime_r(&now, &utc);
+    ::gmtime_r(&seconds, &utc);
+    auto ms = (now.time_since_epoch() % std::chrono::seconds(1)).count();
     std::string line;
-    append_logfmt(line, "ts", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", utc));
+    append_logfmt(line, "ts", fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", utc, ms));
     append_logfmt(line, "level", level_name(level));
     append_logfmt(line, "pid", std::to_string(::getpid()));
     append_logfmt(line, "event", event);

@@ -40,13 +40,13 @@ static Result<Credentials> for_callers(const Result<Credentials>& r) {
     return fail(r.error().kind, "the push credentials cannot be read now; send it again later");
 }
 
-Result<Credentials> MoodleTxtCredentials::current() {
+Result<Credentials> MoodleTxtCredentials::current(Deadline deadline) {
     auto now = clock_();
     // At most one read per kFreshFor, failed or not: requests nobody
     // authenticated yet must not each cost a query and a reconnect.
     if (now - read_at_ < kFreshFor && (last_ || failed_)) return for_callers(last_ ? *last_ : *failed_);
     read_at_ = now;
-    auto settings = read_();
+    auto settings = read_(deadline);
     if (!settings) {
         if (last_) return *last_;  // what was last read stands
         if (auto known = recall()) return *known;

@@ -21,20 +21,23 @@ namespace txtpush {
 // name -> value, as {schema}.moodletxt_settings() returns them.
 using MoodleTxtSettings = std::map<std::string, std::string>;
 
+// When the request in hand must have its answer (nothing: no request's).
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
 class CredentialSource {
 public:
     virtual ~CredentialSource() = default;
     // The credentials a push must present now; an error when there are none:
     // forbidden (push not enabled), transient (cannot be read now),
     // misconfigured (the database lacks what txtpush was migrated for).
-    virtual Result<Credentials> current() = 0;
+    virtual Result<Credentials> current(Deadline deadline = std::nullopt) = 0;
     virtual std::string_view origin() const = 0;  // "config" or "moodletxt", for the start line
 };
 
 class ConfiguredCredentials : public CredentialSource {
 public:
     explicit ConfiguredCredentials(Credentials credentials) : credentials_(credentials) {}
-    Result<Credentials> current() override { return credentials_; }
+    Result<Credentials> current(Deadline = std::nullopt) override { return credentials_; }
     std::string_view origin() const override { return "config"; }
 
 private:
@@ -47,7 +50,7 @@ Result<Credentials> credentials_from_settings(const MoodleTxtSettings& settings)
 
 class MoodleTxtCredentials : public CredentialSource {
 public:
-    using Reader = std::function<Result<MoodleTxtSettings>()>;
+    using Reader = std::function<Result<MoodleTxtSettings>(Deadline)>;
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
     static constexpr std::chrono::seconds kFreshFor{2};
 
@@ -62,7 +65,7 @@ public:
     // was last read stands, in this worker or remembered on disk (a database
     // outage must not refuse the gateway: its pushes are spooled). Errors
     // carry a reason fit for an unauthenticated caller; the log has the detail.
-    Result<Credentials> current() override;
+    Result<Credentials> current(Deadline deadline = std::nullopt) override;
     std::string_view origin() const override { return "moodletxt"; }
 
 private:

@@ -111,7 +111,14 @@ Response PushHandler::spool(const Request& request, std::string_view xml, int64_
 }
 
 Response PushHandler::handle_push(const Request& request) {
-    started_ = std::chrono::steady_clock::now();
+    started_ = request.arrived != std::chrono::steady_clock::time_point{} ? request.arrived
+                                                                          : std::chrono::steady_clock::now();
+    // The answer is due before request_timeout, when the master would end
+    // the worker: half a second is left to spool the push if the database
+    // has not taken it by then.
+    Deadline deadline;
+    if (config_.request_timeout > 0)
+        deadline = started_ + std::chrono::seconds(config_.request_timeout) - std::chrono::milliseconds(500);
 
     if (request.method != "POST") return refuse(request, fail(ErrorKind::method, "only POST is accepted"), Outcome::method);
     if (request.body_too_large)
@@ -127,7 +134,7 @@ Response PushHandler::handle_push(const Request& request) {
 
     // What was typed as the password never reaches a log line.
     enter(Phase::authenticating);
-    auto credentials = credentials_.current();
+    auto credentials = credentials_.current(deadline);
     if (!credentials) return refuse(request, credentials.error(), outcome_of(credentials.error().kind, Outcome::unavailable));
     if (!credentials->accepts(form->u, form->p))
         return refuse(request, fail(ErrorKind::forbidden, "wrong push username or password"), Outcome::auth);
@@ -142,12 +149,6 @@ Response PushHandler::handle_push(const Request& request) {
 
     enter(Phase::storing);
     int64_t received = clock_();
-    // The answer is due before request_timeout, when the master would end
-    // the worker: half a second is left to spool the push if the database
-    // has not taken it by then.
-    std::optional<PushStore::Deadline> deadline;
-    if (config_.request_timeout > 0)
-        deadline = started_ + std::chrono::seconds(config_.request_timeout) - std::chrono::milliseconds(500);
     auto stored = store_.store(push, received, request.request_id, deadline);
     if (!stored) {
         switch (stored.error().kind) {

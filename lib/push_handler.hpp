@@ -28,6 +28,9 @@ struct Request {
     bool body_too_large = false;  // more than body_limit bytes were sent
     std::string_view peer;        // client address, for the log
     std::string_view request_id;
+    // When the worker took it (the master's request_timeout counts from
+    // then); default: when handle_push starts.
+    std::chrono::steady_clock::time_point arrived{};
 };
 
 struct Response {

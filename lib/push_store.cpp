@@ -19,15 +19,26 @@ namespace {
 // deadline: connecting gives up within what remains of it (libpq's least is
 // 2 s), and a half-dead TCP connection is noticed by keepalives and
 // tcp_user_timeout instead of hanging. What the conninfo says wins (later
-// keywords override earlier ones); a URI is taken as it is.
-std::string with_timeouts(const std::string& conninfo, std::chrono::milliseconds remaining) {
-    bool uri = conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0;
-    if (uri) return conninfo;
+// keywords override earlier ones; a URI gets only what it does not say).
+}  // namespace
+
+std::string conninfo_with_timeouts(const std::string& conninfo, std::chrono::milliseconds remaining) {
     auto seconds = std::clamp<long long>(remaining.count() / 1000, 2, 5);
+    bool uri = conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0;
+    if (uri) {  // only what the URI does not say already
+        std::string out = conninfo;
+        for (const std::string& option : {fmt::format("connect_timeout={}", seconds), std::string("keepalives=1"),
+                                          std::string("tcp_user_timeout=10000")})
+            if (conninfo.find(option.substr(0, option.find('=') + 1)) == std::string::npos)
+                out += (out.find('?') == std::string::npos ? "?" : "&") + option;
+        return out;
+    }
     return fmt::format("connect_timeout={} keepalives=1 keepalives_idle=10 keepalives_interval=5 keepalives_count=3 "
                        "tcp_user_timeout=10000 {}",
                        seconds, conninfo);
 }
+
+namespace {
 
 // libpqxx 6 throws some errors as subclasses of sql_error without their
 // SQLSTATE; the class says enough to classify them.
@@ -79,8 +90,10 @@ const Misfit* misfit(std::string_view sqlstate) {
 // libpq says why a connection failed only in words: the SQLSTATE they stand for.
 std::string sqlstate_of_connect_failure(std::string_view message) {
     auto says = [&](std::string_view words) { return message.find(words) != std::string_view::npos; };
-    if (says("password authentication failed")) return "28P01";
-    if (says("no pg_hba.conf entry") || (says("role \"") && says("does not exist"))) return "28000";
+    if (says("password authentication failed") || says("no password supplied")) return "28P01";
+    if (says("authentication failed") || says("no pg_hba.conf entry") || says("pg_hba.conf rejects") ||
+        (says("role \"") && says("does not exist")))
+        return "28000";
     if (says("database \"") && says("does not exist")) return "3D000";
     if (says("permission denied for database")) return "42501";
     return "08006";
@@ -115,7 +128,7 @@ ErrorKind classify_sqlstate(std::string_view sqlstate) {
 class PushStore::Session {
 public:
     Session(const StoreOptions& options, std::chrono::milliseconds remaining)
-        : conn(with_timeouts(options.conninfo, remaining)),
+        : conn(conninfo_with_timeouts(options.conninfo, remaining)),
           statements(!options.transaction_pooling, options.names),
           pooled(options.transaction_pooling),
           full_timeout_ms(options.statement_timeout_ms),
@@ -139,11 +152,18 @@ public:
         }
         pqxx::work tx(conn);
         tx.exec(local_settings);
-        if (full_timeout_ms > 0 && remaining.count() < full_timeout_ms)
-            tx.exec(fmt::format("SET LOCAL statement_timeout = {}", std::max<long long>(remaining.count(), 1)));
+        fit(tx, remaining);
         auto out = step(tx);
         tx.commit();
         return out;
+    }
+
+    // The next statement gets at most `remaining` (nothing to do while the
+    // whole budget remains, the usual case).
+    void fit(pqxx::transaction_base& tx, std::chrono::milliseconds remaining) {
+        if (!pooled) return fit_timeout(tx, remaining);
+        if (full_timeout_ms > 0 && remaining.count() < full_timeout_ms)
+            tx.exec(fmt::format("SET LOCAL statement_timeout = {}", std::max<long long>(remaining.count(), 1)));
     }
 
     pqxx::connection conn;
@@ -214,14 +234,13 @@ bool PushStore::connect() {
 std::optional<Error> PushStore::ensure_connected() {
     if (connected()) return std::nullopt;
     // libpq waits at least 2 s for a connection that does not answer: with
-    // less left, try only if the database answered the last attempt.
-    if (remaining() < std::chrono::seconds(2) && backoff_.count() > 0)
-        return fail(ErrorKind::transient, "no time left to connect");
+    // less left, the push is spooled rather than its deadline passed.
+    if (remaining() < std::chrono::seconds(2)) return fail(ErrorKind::transient, "no time left to connect");
     if (connect()) return std::nullopt;
     return connect_error_;
 }
 
-void PushStore::start_work(std::optional<Deadline> deadline) {
+void PushStore::start_work(Deadline deadline) {
     // A statement budget and half a second: what the request has once its
     // worker took it (a caller's deadline counts from when the request came).
     auto budget = options_.statement_timeout_ms > 0 ? std::chrono::milliseconds(options_.statement_timeout_ms + 500)
@@ -246,6 +265,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     if (!push.inbound.empty()) {
         routed = session_->autocommitted(remaining(), [&](pqxx::transaction_base& reads) {
             InboundRead read = read_inbound(st, reads, inbox_floor_.settled, push.inbound, options_.unknown_sender_name);
+            auto next_statement = [&] { session_->fit(reads, remaining()); };  // each gets what remains
             inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
             std::vector<PhoneNumber> numbers;
             for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
@@ -253,7 +273,11 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
             std::set<std::string> keys = sender_keys(numbers);
             if (!keys.empty()) {
                 // A refresh is written before the lookup that needs it.
-                if (read.directory_stale) st.run(reads, "refresh_directory");
+                if (read.directory_stale) {
+                    next_statement();
+                    st.run(reads, "refresh_directory");
+                }
+                next_statement();
                 read_senders(st, reads, keys, read.settings, data);
             }
             return route(push.inbound, numbers, data, read.settings);
@@ -309,8 +333,8 @@ Result<size_t> PushStore::catch_up_inbox() {
     }
 }
 
-Result<MoodleTxtSettings> PushStore::read_moodletxt_settings() {
-    start_work(std::nullopt);
+Result<MoodleTxtSettings> PushStore::read_moodletxt_settings(Deadline deadline) {
+    start_work(deadline);
     if (auto down = ensure_connected()) return *down;
     writing_ = false;
     try {
@@ -359,7 +383,7 @@ Result<size_t> PushStore::reroute_unrouted(int64_t now) {
 }
 
 Result<StoreReport> PushStore::store(const Push& push, int64_t now, std::string_view request_id,
-                                     std::optional<Deadline> deadline) {
+                                     Deadline deadline) {
     start_work(deadline);
     // A few attempts: one may meet a connection the database dropped
     // (restart, idle timeout) or be rolled back (deadlock, serialization).

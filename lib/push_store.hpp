@@ -57,6 +57,10 @@ struct StoreOptions {
 
 StoreOptions store_options(const Config& config);
 
+// `conninfo` (key=value or URI) with connect_timeout (what remains, 2 to 5 s),
+// TCP keepalives and tcp_user_timeout added; the conninfo's own win.
+std::string conninfo_with_timeouts(const std::string& conninfo, std::chrono::milliseconds remaining);
+
 // What a database error means for the push: transient (the database cannot
 // take it now: down, restarting, read-only, full, timed out, being re-granted;
 // the same push may be stored later), misconfigured (a table, column, function
@@ -79,9 +83,8 @@ public:
     // `deadline`: when the request must have its answer (the push is then
     // spooled instead); every connect and statement gets what remains of
     // it. Without one: a statement budget from now.
-    using Deadline = std::chrono::steady_clock::time_point;
     Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "",
-                              std::optional<Deadline> deadline = std::nullopt);
+                              Deadline deadline = std::nullopt);
 
     // Routes again the inbound SMS kept in txtpush_unrouted (after an
     // operator fixed the account or its default user); rows that now reach
@@ -95,7 +98,7 @@ public:
 
     // MoodleTxt's settings that txtpushd uses (name -> value), read through
     // {schema}.moodletxt_settings(): the push credentials and the phone rules.
-    Result<MoodleTxtSettings> read_moodletxt_settings();
+    Result<MoodleTxtSettings> read_moodletxt_settings(Deadline deadline = std::nullopt);
 
     // Connects (or reconnects) now; false when the database does not answer.
     // After a failure, attempts wait out a backoff (0.25 s doubling to 2 s)
@@ -107,7 +110,7 @@ public:
 private:
     class Session;
     StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
-    void start_work(std::optional<Deadline> deadline);
+    void start_work(Deadline deadline);
     std::chrono::milliseconds remaining() const;
     // Connected, or why not: unavailable, or misconfigured (login refused).
     std::optional<Error> ensure_connected();
@@ -122,7 +125,7 @@ private:
     std::chrono::milliseconds backoff_{0};
     Error connect_error_{ErrorKind::transient, "database unavailable"};  // why the last attempt failed
     bool writing_ = false;
-    Deadline deadline_{};  // of the work in hand  // the push's write statement is running (its values can be refused)
+    std::chrono::steady_clock::time_point deadline_{};  // of the work in hand  // the push's write statement is running (its values can be refused)
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this worker starts reading Moodle's inbox (see inbox_catch_up in
     // push_store.cpp): every row at or below `settled` is in the ledger. A

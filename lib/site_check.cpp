@@ -15,6 +15,7 @@
 #include "grants.hpp"
 #include "migrations.hpp"
 #include "push_credentials.hpp"
+#include "push_store.hpp"
 
 namespace txtpush {
 
@@ -56,11 +57,25 @@ void check_rights(pqxx::transaction_base& tx, const Config& config, Findings& ou
         need(fmt::format("has_sequence_privilege({}, 'USAGE')", literal(tx, p + std::string(t) + "_id_seq")),
              fmt::format("USAGE ON SEQUENCE {}{}_id_seq", p, t));
     }
-    need(fmt::format("has_function_privilege({}, 'EXECUTE')", literal(tx, config.schema + ".moodletxt_settings()")),
-         fmt::format("EXECUTE ON FUNCTION {}.moodletxt_settings()", config.schema));
-    for (std::string_view t : {"status_ledger", "inbound_ledger", "unrouted", "flags", "phone_directory", "inbox_watch"})
-        need(fmt::format("has_table_privilege({}, 'INSERT, SELECT')", literal(tx, config.schema + "." + std::string(t))),
-             fmt::format("SELECT, INSERT ON {}.{}", config.schema, t));
+    need(fmt::format("has_schema_privilege({}, 'USAGE')", literal(tx, config.schema)),
+         fmt::format("USAGE ON SCHEMA {}", config.schema));
+    need("has_database_privilege(current_database(), 'TEMPORARY')", "TEMPORARY ON DATABASE");
+    // Each privilege of each object on its own: has_*_privilege with a list
+    // is true when any one of them is held.
+    for (const OwnGrant& g : own_grants()) {
+        std::string test = g.kind == "TABLE" ? "has_table_privilege" : g.kind == "SEQUENCE" ? "has_sequence_privilege"
+                                                                                            : "has_function_privilege";
+        for (std::string_view object : g.objects) {
+            std::string name = config.schema + "." + std::string(object);
+            for (std::string_view rest = g.privileges; !rest.empty();) {
+                size_t comma = rest.find(", ");
+                std::string privilege(rest.substr(0, comma));
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+                need(fmt::format("{}({}, {})", test, literal(tx, name), literal(tx, privilege)),
+                     fmt::format("{} ON {} {}", privilege, g.kind, name));
+            }
+        }
+    }
     if (missing.empty())
         out.push_back({Finding::ok, "every right txtpushd needs is granted", {}});
     else
@@ -130,8 +145,11 @@ void check_socket(const Config& config, Findings& out) {
         return;
     }
     int count = 64;
-    std::vector<gid_t> groups(count);
-    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count) < 0) count = 0;
+    std::vector<gid_t> groups(static_cast<size_t>(count));
+    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count) < 0) {  // count: how many there are
+        groups.resize(static_cast<size_t>(count));
+        if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count) < 0) count = 0;
+    }
     groups.resize(static_cast<size_t>(count));
     std::filesystem::path socket(config.listen);
     for (std::filesystem::path dir = socket.parent_path(); !dir.empty(); dir = dir.parent_path()) {
@@ -188,7 +206,7 @@ std::vector<Finding> check_site(const Config& config, int pool_size) {
     Findings out;
     check_socket(config, out);
     try {
-        pqxx::connection conn("connect_timeout=5 " + config.conninfo);
+        pqxx::connection conn(conninfo_with_timeouts(config.conninfo, std::chrono::seconds(5)));
         out.push_back({Finding::ok, fmt::format("connected as {}", conn.username()), {}});
         check_migration(conn, config, out);
         pqxx::read_transaction tx(conn);

@@ -81,8 +81,11 @@ Result<std::string> Spool::put(std::string_view xml, int64_t received, std::stri
     content.append(xml);
     // Reserved first, then checked with everyone's: two writers racing both
     // see both reservations, so neither overshoots (one may refuse early).
+    // Reservations read before what is written: one moving from the first to
+    // the second in between is then counted twice, never missed.
     in_flight_.fetch_add(content.size());
-    if (usage_->bytes.load() + usage_->reserved() > max_bytes_) {
+    uint64_t reserved = usage_->reserved();
+    if (usage_->bytes.load() + reserved > max_bytes_) {
         subtract(in_flight_, content.size());
         return fail(ErrorKind::local_io, fmt::format("spool full ({} bytes at most)", max_bytes_));
     }

@@ -66,6 +66,14 @@ TEST_F(Check, AMissingRightFailsWithItsFix) {
               std::string::npos) << r.out;
 }
 
+TEST_F(Check, EachPrivilegeOnTxtpushsOwnTablesIsCheckedOnItsOwn) {
+    // has_table_privilege with a list is true when any one is held.
+    exec("REVOKE UPDATE ON txtpush.unrouted FROM txtpush_app");
+    CheckRun r = check(config_);
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("FAIL missing rights: UPDATE ON TABLE txtpush.unrouted"), std::string::npos) << r.out;
+}
+
 TEST_F(Check, ASecretTheRoleCanReadFails) {
     exec("GRANT SELECT ON mdl_user TO txtpush_app");
     CheckRun r = check(config_);

@@ -171,8 +171,8 @@ TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
     as_owner("GRANT INSERT ON mdl_block_moodletxt_status TO txtpush_app");
     std::this_thread::sleep_for(700ms);
 
-    step("statements time out for 2.5 s (status table locked, statement_timeout 1 s)");
-    config.set({{"server", "request_timeout", "2"}});
+    step("statements time out for 2.5 s (status table locked, statement_timeout 2 s)");
+    config.set({{"server", "request_timeout", "3"}});
     {
         pqxx::connection blocker(test::stack_conninfo());
         pqxx::work lock(blocker);

@@ -168,9 +168,9 @@ TEST_F(SpoolReplay, TheSpoolersStatementsAreBoundedByTheRequestTimeout) {
     config.conninfo = test::conninfo_of(kDb);
     config.table_prefix = kNames.prefix;
     config.schema = kNames.schema;
-    config.request_timeout = 2;
+    config.request_timeout = 3;
     StoreOptions options = store_options(config);
-    EXPECT_EQ(options.statement_timeout_ms, 1000u);
+    EXPECT_EQ(options.statement_timeout_ms, 2000u);
     Spool s = spool();
     ASSERT_TRUE(s.put(status_push(700), 1, "r").ok());
     pqxx::connection blocker(test::conninfo_of(kDb));

@@ -8,7 +8,12 @@
 #     /etc/txtpush/txtpushd.conf, include /etc/nginx/snippets/txtpush.conf in a
 #     server block, run migrate and the grants, start /usr/sbin/txtpushd as the
 #     txtpush user (as the systemd unit does), push the sample through nginx;
-#  5. runs the installed binary against the test stack (deploy/local-stack.sh).
+#  5. runs the installed binary against the test stack (deploy/local-stack.sh);
+#  6. upgrades it non-interactively to a package whose shipped config changed
+#     (the local settings live in a drop-in: no conffile prompt);
+#  7. removes it (the units disabled) and purges it (no enable symlink left,
+#     the quarantine deleted, a spool holding a push kept and said so, nginx's
+#     configuration still valid: the snippets are included as patterns).
 # Then removes the package if it was not installed before, and stops all it started.
 #   test/package/check-package.sh BUILD_DIR
 set -euo pipefail
@@ -78,8 +83,13 @@ mkdir -p "$stack"
 pgdir=$(cat "$stack/pgdir")
 runuser -u postgres -- sh -c "cd / && createdb -h $pgdir deploy && psql -q -h $pgdir -d deploy -c 'CREATE ROLE txtpush LOGIN'" >/dev/null
 
-step "the README's steps: edit the config"
-sed -i -e "s|^conninfo = .*|conninfo = host=$pgdir dbname=deploy user=txtpush|" /etc/txtpush/txtpushd.conf
+step "the README's steps: the local settings in a drop-in, the shipped config untouched"
+[ "$(stat -c '%a %U %G' /var/lib/txtpush)" = "750 txtpush txtpush" ] ||
+    fail "/var/lib/txtpush is $(stat -c '%a %U %G' /var/lib/txtpush 2>&1), expected 750 txtpush txtpush (made by the package)"
+cat >/etc/txtpush/txtpushd.conf.d/50-local.conf <<CONF
+[database]
+conninfo = host=$pgdir dbname=deploy user=txtpush
+CONF
 /usr/sbin/txtpushd check-config -c /etc/txtpush/txtpushd.conf
 step "migrate and grant"
 (cd / && /usr/sbin/txtpushd migrate -c /etc/txtpush/txtpushd.conf --conninfo "host=$pgdir dbname=deploy user=postgres" 2>/dev/null)
@@ -121,7 +131,11 @@ http {
     client_body_temp_path $deploy_nginx/body;
     server {
         listen 127.0.0.1:$((port + 1));
-        include /etc/nginx/snippets/txtpush.conf;
+        include /etc/nginx/snippets/txtpush.con[f];
+    }
+    server {
+        listen 127.0.0.1:$((port + 2));
+        include /etc/nginx/snippets/txtpush-status.con[f];
     }
 }
 CONF
@@ -137,4 +151,47 @@ step "the installed binary against the test stack"
 answer=$(curl -s -w ' %{http_code}' --data-urlencode u=gateway --data-urlencode p=secret \
     --data-urlencode "x@$root/deploy/sample-push.xml" "http://127.0.0.1:$port/blocks/moodletxt/push.php")
 [[ $answer == ok*" 200" ]] || fail "push to the stack answered: $answer"
+step "the status snippet in its loopback-only server block"
+curl -sf "http://127.0.0.1:$((port + 2))/txtpush-status" | grep -q '^txtpush_build_info' || fail "no status page"
+promtool check config /usr/share/txtpush/prometheus/scrape.yml >/dev/null || fail "the scrape example"
+promtool check rules /usr/share/txtpush/prometheus/txtpush.rules.yml >/dev/null || fail "the alerting rules"
+
+step "an upgrade, non-interactive, whose shipped config changed: the drop-in stays, no conffile prompt"
+kill -TERM "$txtpushd_pid" && wait "$txtpushd_pid" 2>/dev/null || true
+txtpushd_pid=""
+repack="$work/repack"
+dpkg-deb -R "$deb" "$repack"
+version=$(dpkg-query -W -f='${Version}' txtpush)
+sed -i "s/^Version: .*/Version: ${version%-*}-99/" "$repack/DEBIAN/control"
+printf '; changed upstream\n' >>"$repack/etc/txtpush/txtpushd.conf"
+dpkg-deb -b "$repack" "$work/upgrade.deb" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work/upgrade.deb" </dev/null >/dev/null ||
+    fail "the upgrade stopped (a conffile prompt?)"
+[ "$(dpkg-query -W -f='${Version}' txtpush)" = "${version%-*}-99" ] || fail "not upgraded"
+grep -q "changed upstream" /etc/txtpush/txtpushd.conf || fail "the shipped config did not follow the upgrade"
+grep -q "dbname=deploy" /etc/txtpush/txtpushd.conf.d/50-local.conf || fail "the drop-in was lost"
+
+if [ "$was_installed" != 0 ]; then
+    echo "package ok (remove and purge not tried: txtpush was installed before this check): $(basename "$deb")"
+    exit 0
+fi
+step "remove disables, purge forgets the units, deletes the quarantine, keeps a spool with pushes, leaves nginx valid"
+deb-systemd-helper enable txtpushd.socket txtpushd.service >/dev/null  # as systemctl enable would
+ls /etc/systemd/system/*/txtpushd.* >/dev/null 2>&1 || fail "enable made no symlink"
+install -d -o txtpush -g txtpush /var/lib/txtpush/quarantine /var/lib/txtpush/spool
+echo "refused" >/var/lib/txtpush/quarantine/x.xml
+printf 'txtpush-spool 1\nreceived 1\nrequest_id r\n\n<Response/>' >/var/lib/txtpush/spool/00000000000000000001-1-0.push
+DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq txtpush </dev/null >/dev/null
+! ls /etc/systemd/system/*/txtpushd.* >/dev/null 2>&1 || fail "remove left the units enabled"
+nginx -t -p "$deploy_nginx" -c "$deploy_nginx/nginx.conf" 2>/dev/null || fail "nginx -t fails after remove"
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq txtpush </dev/null >"$work/purge.txt" 2>&1
+! ls /etc/systemd/system/*/txtpushd.* /var/lib/systemd/deb-systemd-helper-enabled/txtpushd.* \
+    /var/lib/systemd/deb-systemd-helper-enabled/*/txtpushd.* >/dev/null 2>&1 ||
+    fail "purge left enable symlinks or state"
+[ ! -e /var/lib/txtpush/quarantine ] || fail "purge kept the quarantine (personal data)"
+[ -f /var/lib/txtpush/spool/00000000000000000001-1-0.push ] || fail "purge deleted a spooled push"
+grep -q "still holds pushes" "$work/purge.txt" || fail "purge did not say it kept the spool: $(cat "$work/purge.txt")"
+[ ! -e /etc/nginx/snippets/txtpush.conf ] || fail "purge kept the snippet"
+nginx -t -p "$deploy_nginx" -c "$deploy_nginx/nginx.conf" 2>/dev/null || fail "nginx -t fails after purge"
+rm -rf /var/lib/txtpush
 echo "package ok: $(basename "$deb")"

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -118,4 +121,25 @@ TEST(Config, AnIndentedLineIsRefusedNotTakenAsAContinuation) {
     EXPECT_EQ(c.error().reason, "line 4: indented line (start keys and sections at the beginning of the line)");
     auto commented = parse_config("\xEF\xBB\xBF[push]\n  ; an indented comment is fine\nusername = gw\npassword = pw\n");
     EXPECT_TRUE(commented.ok()) << commented.error().reason;
+}
+
+TEST(Config, DropInsAreReadInNameOrderAndOverrideTheMainFile) {
+    auto dir = std::filesystem::temp_directory_path() / ("txtpush-conf-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "txtpushd.conf.d");
+    std::ofstream(dir / "txtpushd.conf") << "[server]\nworkers = 2\n[database]\nconninfo = dbname=shipped\n";
+    std::ofstream(dir / "txtpushd.conf.d" / "50-local.conf") << "[database]\nconninfo = dbname=moodle passfile=/x\n";
+    std::ofstream(dir / "txtpushd.conf.d" / "90-last.conf") << "[server]\nworkers = 4\n";
+    std::ofstream(dir / "txtpushd.conf.d" / "README") << "not a .conf: not read [nonsense\n";
+    auto c = load_config((dir / "txtpushd.conf").string());
+    ASSERT_TRUE(c.ok()) << c.error().reason;
+    EXPECT_EQ(c->conninfo, "dbname=moodle passfile=/x");
+    EXPECT_EQ(c->workers, 4);
+    // A mistake in a drop-in is refused with its file and line.
+    std::ofstream(dir / "txtpushd.conf.d" / "60-typo.conf") << "[server]\nworkrs = 3\n";
+    auto bad = load_config((dir / "txtpushd.conf").string());
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().reason.find("60-typo.conf: line 2: [server] workrs: unknown key"), std::string::npos)
+        << bad.error().reason;
+    std::filesystem::remove_all(dir);
 }

@@ -76,7 +76,8 @@ struct FakeSite {
     int reads = 0;
     std::string remembered;
     MoodleTxtCredentials source(const Log& log) {
-        return MoodleTxtCredentials([this] { ++reads; return settings; }, log, remembered, [this] { return now; });
+        return MoodleTxtCredentials([this](Deadline) { ++reads; return settings; }, log, remembered,
+                                    [this] { return now; });
     }
 };
 

@@ -146,7 +146,7 @@ TEST_F(SpoolTest, FiftyThousandWaitingFilesAreCountedOnceAndEachPutAddsOne) {
     EXPECT_EQ(full.list().size(), 50200u);
 }
 
-TEST_F(SpoolTest, AWriterKilledMidPutLeaksNothingOnceItsReaperForgetsIt) {
+TEST_F(SpoolTest, AWriterKilledMidPutLeaksNoReservationOnceItsReaperForgetsIt) {
     // The usage lives in shared memory, as in txtpushd's scoreboard; a child
     // puts without pause and is SIGKILLed wherever it is (mostly between
     // reserving and writing: the write and its fsyncs are most of a put).
