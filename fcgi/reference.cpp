@@ -66,8 +66,58 @@ const std::vector<ExitCodeDoc> kExitCodes = {
     {kExitUsage, "the command line is wrong"},
 };
 
+// Name and meaning: the man page's ENVIRONMENT, LOGGING and HTTP ANSWERS.
+const std::vector<FileDoc> kEnvironment = {
+    {"LISTEN_FDS, LISTEN_PID", "set by systemd (txtpushd.socket): the listening socket is taken from it, not opened"},
+    {"NOTIFY_SOCKET", "set by systemd (Type=notify): READY=1, RELOADING=1, STOPPING=1 and STATUS= are sent there"},
+    {"PGPASSFILE, PGPASSWORD, PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE",
+     "read by libpq for what [database] conninfo (or migrate's --conninfo) does not say; PGPASSFILE or "
+     "passfile= keeps the password out of the configuration"},
+    {"TZ", "not used for the log: its timestamps are UTC"},
+};
+
+const std::vector<FileDoc> kLogEvents = {
+    {"push_stored, push_spooled", "a push stored (200) or spooled (202) with what it held; spooled: see its reason"},
+    {"push_refused", "a refused request with status, outcome and reason; outcome=auth is a wrong login (fail2ban "
+                     "reads these), outcome=disabled means push is off in MoodleTxt's settings"},
+    {"push_credentials", "where the push credentials come from and whether push is enabled; kind=forbidden: set "
+                         "Push_Username and Push_Password on MoodleTxt's settings page"},
+    {"db_misconfigured", "at most once a minute: the database lacks a table, column, function, right or login "
+                         "txtpushd needs; fix= says what to do (migrate, grants, conninfo); pushes get 503"},
+    {"db_error", "a database error with its sqlstate and kind (transient: spooled and retried)"},
+    {"spool_waiting_for_database, spool_unstorable", "the spool cannot drain now (reason=), or a push the "
+                                                     "database refuses for good was set aside in unstorable/"},
+    {"request_timeout, worker_died, crash_loop", "a worker killed after request_timeout (with its phase), one that "
+                                                 "died, or deaths so frequent that replacements pause"},
+    {"reload_refused, config_invalid, listen_failed", "a bad configuration (the running pool keeps serving on "
+                                                      "reload), or a socket that cannot be opened"},
+    {"reopened_logs, reopen_failed, signal_ignored", "USR1 and USR2 as the SIGNALS table says"},
+};
+
+const std::vector<FileDoc> kAnswers = {
+    {"200", "stored, or a replay of rows already stored: ok statuses=N statuses_new=N inbound=N ..."},
+    {"202", "the database cannot take it now: durable in the spool, stored later"},
+    {"400", "not a form post, a missing or repeated field, XML not well-formed, a DOCTYPE, an encoding other than "
+            "UTF-8, Latin-1 or UTF-16, or a document the XSD refuses (the first error in the body)"},
+    {"403", "wrong push username or password, or push not enabled in MoodleTxt's settings"},
+    {"405, 413", "not a POST; a body over body_limit"},
+    {"500", "the database refuses the push's own values for good (quarantined)"},
+    {"503", "the database is not what txtpush was migrated for, or refused txtpushd's login or rights; or the push "
+            "credentials cannot be read yet; or neither the database nor the spool can take it (Retry-After: 30)"},
+};
+
 const std::vector<FileDoc> kFiles = {
     {"/etc/txtpush/txtpushd.conf", "the configuration (mode 0640, group txtpush: it may hold the database password and push credentials)"},
+    {"/etc/txtpush/txtpushd.conf.d/*.conf", "drop-ins read after it, in name order, overriding it: local settings "
+                                            "go here, so upgrades never meet an edited conffile"},
+    {"/etc/nginx/snippets/txtpush.conf, txtpush-status.conf",
+     "the push location for the site's server block, and status and ping for a loopback-only one (include them "
+     "as patterns, txtpush.con[f], so nginx stays valid once the package is gone)"},
+    {"/etc/fail2ban/filter.d/txtpush.conf", "bans addresses that fail the push login"},
+    {"/usr/share/txtpush/grafana/txtpush.json, /usr/share/txtpush/prometheus/",
+     "the dashboard, the alerting rules and a scrape job for the status page"},
+    {"/var/lib/txtpush/spool/push-credentials", "digests of the last push credentials read, for a worker started "
+                                                "while the database is down (mode 0600)"},
     {"/run/txtpush/txtpushd.sock", "the FastCGI socket nginx talks to (or the one txtpushd.socket passes)"},
     {"/var/lib/txtpush/spool", "pushes waiting for the database; unstorable/ holds those it refused for good"},
     {"/var/lib/txtpush/quarantine", "refused pushes kept with their reason"},
@@ -180,15 +230,31 @@ std::string man8(std::string_view version) {
            "inboxes and writes the rows in one transaction into Moodle's PostgreSQL database. When the "
            "database cannot take a push, it is spooled to disk and stored later; an answered push is never lost.\n"
            ".PP\nThe socket is the one systemd passes (txtpushd.socket, sd_listen_fds) or, without one, the "
-           "one named by listen in txtpushd.conf(5).\n";
+           "one named by listen in txtpushd.conf(5). Without \\-c, every command reads "
+           "/etc/txtpush/txtpushd.conf. Under systemd: systemctl start, stop and reload txtpushd (reload runs "
+           "check\\-config first, then sends SIGHUP); txtpushd check after any change.\n";
     out += ".SH COMMANDS\n";
     for (const CommandDoc& c : kCommands) out += man_item(command_line(c), c.what);
     out += ".SH SIGNALS\n";
     for (const SignalDoc& s : kSignals) out += man_item(s.signal, s.effect);
     out += ".SH EXIT STATUS\n";
     for (const ExitCodeDoc& e : kExitCodes) out += man_item(std::to_string(e.code), e.meaning);
+    out += ".SH HTTP ANSWERS\n";
+    for (const FileDoc& a : kAnswers) out += man_item(a.path, a.what);
+    out += ".SH LOGGING\n"
+           "One logfmt line per event on stderr (ts in UTC, level, pid, event, fields): under systemd, "
+           "journalctl \\-u txtpushd. Passwords never appear. The events an operator acts on:\n";
+    for (const FileDoc& e : kLogEvents) out += man_item(e.path, e.what);
+    out += ".SH ENVIRONMENT\n";
+    for (const FileDoc& e : kEnvironment) out += man_item(e.path, e.what);
     out += ".SH FILES\n";
     for (const FileDoc& f : kFiles) out += man_item(f.path, f.what);
+    out += ".SH UNDO\n"
+           "In this order: systemctl disable \\-\\-now txtpushd.socket txtpushd; txtpushd uninstall as the owner "
+           "of Moodle's tables (drops schema txtpush, nothing of Moodle's); remove the include lines of the nginx "
+           "snippets and reload nginx; apt purge txtpush (removes the units' state, the configuration, the "
+           "snippets and the quarantine; keeps a spool still holding pushes, and says so). The txtpush user "
+           "stays: deluser \\-\\-system txtpush removes it.\n";
     out += ".SH SEE ALSO\n.BR txtpushd.conf (5),\n.BR nginx (8),\n.BR systemd.socket (5)\n";
     return out;
 }

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -446,6 +447,11 @@ TEST_F(Pool, ARestartUnderLoadFailsNoRequestWhenTheSocketIsHeldAsSystemdHoldsIt)
 TEST_F(Pool, EverySignalAnOperatorSendsLeavesThePoolServing) {
     // kill -USR1 (nginx's "reopen logs"), USR2 and PIPE, to the master and to
     // each child, under load: nothing fails, nothing dies, nothing spins.
+    // No generation still handing over: two idle workers, one spooler.
+    ASSERT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (test::child_pids("spooler").size() != 1 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     pid_t master = master_pid();
     auto workers = test::child_pids("worker");
     auto spoolers = test::child_pids("spooler");
@@ -520,8 +526,18 @@ TEST_F(Pool, ADatabaseThatNeverAnswersGetsEveryPushSpooledWithinTheRequestTimeou
     auto before = status_metrics();
     SilentServer silent;
     size_t at = test::stack_log_size();
+    auto old_generation = test::child_pids("worker");
     reconfigure({{"server", "request_timeout", "3"},
                  {"database", "conninfo", fmt::format("host=127.0.0.1 port={} dbname=x user=x", silent.port())}});
+    // Until the old workers (connected to the real database) have handed over.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto any_old = [&] {
+        for (pid_t pid : test::child_pids("worker"))
+            if (std::find(old_generation.begin(), old_generation.end(), pid) != old_generation.end()) return true;
+        return false;
+    };
+    while (any_old() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_FALSE(any_old()) << "the old workers never handed over";
     for (int i = 0; i < 6; ++i) {
         auto started = std::chrono::steady_clock::now();
         HttpResponse r = push(status_push(800002 + i));
