@@ -31,12 +31,20 @@ using namespace txtpush;
 
 namespace {
 
-int run_service(const std::string& path, Log& log) {
+// The configuration, or nothing once the reason is logged (one line, as the
+// service logs it): every command refuses a bad file the same way.
+std::optional<Config> config_or_say(const std::string& path, const Log& log) {
     auto config = load_config(path);
     if (!config) {
         log.error("config_invalid", {{"error", config.error().reason}});
-        return kExitBadConfig;
+        return std::nullopt;
     }
+    return std::move(*config);
+}
+
+int run_service(const std::string& path, Log& log) {
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     log.set_level(config->log_level);
     harden_libxml2();
     load_phone_metadata();
@@ -51,11 +59,8 @@ int run_service(const std::string& path, Log& log) {
 // migrate and uninstall run as the owner of Moodle's tables: `conninfo`
 // (from --conninfo) overrides the config's, which names txtpushd's own role.
 int run_migrate(const std::string& path, const std::string& conninfo, bool plan_only, Log& log) {
-    auto config = load_config(path);
-    if (!config) {
-        log.error("config_invalid", {{"error", config.error().reason}});
-        return kExitBadConfig;
-    }
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     try {
         pqxx::connection conn(conninfo.empty() ? config->conninfo : conninfo);
         if (plan_only) {
@@ -84,11 +89,8 @@ int run_migrate(const std::string& path, const std::string& conninfo, bool plan_
 }
 
 int run_uninstall(const std::string& path, const std::string& conninfo, Log& log) {
-    auto config = load_config(path);
-    if (!config) {
-        log.error("config_invalid", {{"error", config.error().reason}});
-        return kExitBadConfig;
-    }
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     try {
         pqxx::connection conn(conninfo.empty() ? config->conninfo : conninfo);
         auto dropped = uninstall(conn, config->names());
@@ -107,18 +109,15 @@ int run_uninstall(const std::string& path, const std::string& conninfo, Log& log
 
 // grants and sql work without a config file (Moodle's defaults), but not
 // with a broken one.
-std::optional<DbNames> names_of(const std::string& path) {
+std::optional<DbNames> names_of(const std::string& path, const Log& log) {
     if (!std::filesystem::exists(path)) return Config{}.names();
-    auto config = load_config(path);
-    if (!config) {
-        std::cerr << config.error().reason << "\n";
-        return std::nullopt;
-    }
+    auto config = config_or_say(path, log);
+    if (!config) return std::nullopt;
     return config->names();
 }
 
-int run_grants(const std::string& path, const std::string& role) {
-    auto found = names_of(path);
+int run_grants(const std::string& path, const std::string& role, const Log& log) {
+    auto found = names_of(path, log);
     if (!found) return kExitBadConfig;
     const DbNames& names = *found;
     std::cout << grants_sql(names, role);
@@ -138,23 +137,17 @@ int run_check(const std::string& path) {
     return all_pass(findings) ? kExitOk : kExitFailed;
 }
 
-int run_check_config(const std::string& path) {
-    auto config = load_config(path);
-    if (!config) {
-        std::cerr << config.error().reason << "\n";
-        return kExitBadConfig;
-    }
+int run_check_config(const std::string& path, const Log& log) {
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     std::cout << "config ok\n";
     return kExitOk;
 }
 
 // `spool list`, `spool show ID`, `spool replay`; `quarantine list`, `quarantine show NAME`.
 int run_spool_command(const std::string& path, const std::string& action, const std::string& id, Log& log) {
-    auto config = load_config(path);
-    if (!config) {
-        std::cerr << config.error().reason << "\n";
-        return kExitBadConfig;
-    }
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     Spool spool(config->spool_dir, config->spool_max_bytes);
     if (action == "list") {
         auto waiting = spool.list();
@@ -183,12 +176,10 @@ int run_spool_command(const std::string& path, const std::string& action, const 
     return r.database_down ? 1 : 0;
 }
 
-int run_quarantine_command(const std::string& path, const std::string& action, const std::string& name) {
-    auto config = load_config(path);
-    if (!config) {
-        std::cerr << config.error().reason << "\n";
-        return kExitBadConfig;
-    }
+int run_quarantine_command(const std::string& path, const std::string& action, const std::string& name,
+                           const Log& log) {
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     Quarantine quarantine(config->quarantine_dir, config->quarantine_max_files, config->quarantine_max_bytes);
     if (action == "list") {
         for (const auto& f : quarantine.list()) std::cout << f.name << "\t" << f.bytes << "\n";
@@ -203,8 +194,8 @@ int run_quarantine_command(const std::string& path, const std::string& action, c
     return kExitOk;
 }
 
-int run_print_sql(const std::string& path) {
-    auto found = names_of(path);
+int run_print_sql(const std::string& path, const Log& log) {
+    auto found = names_of(path, log);
     if (!found) return kExitBadConfig;
     const DbNames& names = *found;
     for (const auto& [name, sql] : prepared_statements(names)) std::cout << "-- " << name << sql << ";\n\n";
@@ -212,11 +203,8 @@ int run_print_sql(const std::string& path) {
 }
 
 int run_reroute(const std::string& path, Log& log) {
-    auto config = load_config(path);
-    if (!config) {
-        std::cerr << config.error().reason << "\n";
-        return kExitBadConfig;
-    }
+    auto config = config_or_say(path, log);
+    if (!config) return kExitBadConfig;
     PushStore store(store_options(*config), log);
     auto routed = store.reroute_unrouted(unix_now());
     if (!routed) {
@@ -335,15 +323,15 @@ int main(int argc, char** argv) {
     Log log;
     if (*migrate_cmd) return run_migrate(config_path, owner_conninfo, plan_only, log);
     if (*uninstall_cmd) return run_uninstall(config_path, owner_conninfo, log);
-    if (*grants_cmd) return run_grants(config_path, role);
-    if (*check_cmd) return run_check_config(config_path);
+    if (*grants_cmd) return run_grants(config_path, role, log);
+    if (*check_cmd) return run_check_config(config_path, log);
     if (*site_check_cmd) return run_check(config_path);
     if (*validate_cmd) return run_validate(item);
     if (*hash_cmd) return run_hash_password();
-    if (*sql_cmd) return run_print_sql(config_path);
+    if (*sql_cmd) return run_print_sql(config_path, log);
     if (*reroute_cmd) return run_reroute(config_path, log);
     if (*spool_cmd) return run_spool_command(config_path, action, item, log);
-    if (*quarantine_cmd) return run_quarantine_command(config_path, action, item);
+    if (*quarantine_cmd) return run_quarantine_command(config_path, action, item, log);
     if (*reference_cmd) {
         std::cout << reference(action, kVersion);
         return kExitOk;

@@ -18,7 +18,7 @@
 
 #include "child_process.hpp"
 #include "listen_socket.hpp"
-#include "push_handler.hpp"
+#include "phase.hpp"
 #include "scoreboard.hpp"
 #include "signals.hpp"
 #include "spool.hpp"
@@ -354,7 +354,8 @@ int run_master(const std::string& config_path, const Config& config, PushValidat
     pool.listen_fd = socket->fd.get();
     pool.size = pool_size(config);
     board.pool_size.store(pool.size);
-    board.start_time.store(static_cast<uint64_t>(unix_now()));
+    board.start_time.store(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
     Spool(config.spool_dir, config.spool_max_bytes, &board.spool).recount();  // before any child uses it
     fill(pool, board, validator, log);
     log.info("started", {{"version", std::string(kVersion)},

@@ -10,30 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "push_store.hpp"
+#include "outcome.hpp"
+#include "store_report.hpp"
 
 namespace txtpush {
 
-// How a request ended; one counter each.
-enum class Outcome : int {
-    stored,
-    spooled,
-    method,
-    too_large,
-    content_type,
-    form,
-    auth,
-    invalid_xml,
-    store_failed,
-    spool_failed,
-    unavailable,       // the push credentials could not be read (database down, none known yet)
-    disabled,          // push is not enabled in MoodleTxt's settings (not a failed login: fail2ban ignores it)
-    misconfigured,     // the database is not what txtpush was migrated for
-    kCount
-};
-
-std::string_view outcome_name(Outcome o);
-bool is_refusal(Outcome o);
 
 // Upper bounds of the latency histogram, in seconds.
 inline constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

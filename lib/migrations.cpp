@@ -167,10 +167,6 @@ std::vector<MigrationStep> plan(pqxx::transaction_base& txn, const DbNames& n) {
 
 }  // namespace
 
-std::string with_names(std::string_view sql, const DbNames& names) {
-    return replace_all(replace_all(sql, "{prefix}", names.prefix), "{schema}", names.schema);
-}
-
 Result<std::vector<MigrationStep>> plan_migration(pqxx::connection& conn, const DbNames& names) {
     try {
         pqxx::read_transaction txn(conn);

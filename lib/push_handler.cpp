@@ -14,11 +14,6 @@ int64_t unix_now() {
     return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string_view phase_name(Phase p) {
-    constexpr std::string_view names[] = {"idle",           "reading",    "decoding", "authenticating",
-                                          "validating",     "storing",    "spooling"};
-    return names[static_cast<int>(p)];
-}
 
 PushHandler::PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator,
                          PushStore& store, Spool& spool, Quarantine& quarantine, const Log& log, Clock clock,

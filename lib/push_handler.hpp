@@ -13,7 +13,8 @@
 
 #include "config.hpp"
 #include "log.hpp"
-#include "metrics.hpp"
+#include "outcome.hpp"
+#include "phase.hpp"
 #include "push_credentials.hpp"
 #include "push_store.hpp"
 #include "spool.hpp"
@@ -41,9 +42,6 @@ struct Response {
     std::optional<StoreReport> stored;  // what the database took, when it did
 };
 
-// Where a request is, for the slow-log of a request that overruns its time.
-enum class Phase : int { idle, reading, decoding, authenticating, validating, storing, spooling };
-std::string_view phase_name(Phase p);
 
 class PushHandler {
 public:

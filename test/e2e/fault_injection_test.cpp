@@ -48,12 +48,14 @@ struct Sent {
     int64_t ticket;
     int statuses;
     int answer;
+    int phase;  // the fault step it was sent in
 };
 
 // What was pushed and answered, from every sending thread.
 class Ledger {
 public:
     int64_t next(int statuses) { return next_.fetch_add(statuses); }
+    std::atomic<int> phase{0};
     void add(Sent s) {
         std::lock_guard lock(mutex_);
         sent_.push_back(s);
@@ -78,7 +80,7 @@ int push_once(Ledger& ledger, int statuses) {
                      .status;
     } catch (const std::exception&) {
     }
-    ledger.add({ticket, statuses, answer});
+    ledger.add({ticket, statuses, answer, ledger.phase.load()});
     return answer;
 }
 
@@ -137,7 +139,12 @@ TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
             while (!stop)  // as a gateway would, it does not hammer a service that refuses
                 if (int answer = push_once(ledger, 1); answer != 200 && answer != 202) std::this_thread::sleep_for(20ms);
         });
-    auto step = [](const char* what) { std::cout << "fault: " << what << std::endl; };
+    std::vector<std::string> phases{"start"};
+    auto step = [&](const char* what) {
+        std::cout << "fault: " << what << std::endl;
+        phases.push_back(what);
+        ledger.phase = static_cast<int>(phases.size()) - 1;
+    };
     std::this_thread::sleep_for(500ms);
 
     step("PostgreSQL stopped for 1.5 s");
@@ -242,6 +249,17 @@ TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
                              acknowledged, refused, stored, lost, duplicated);
     for (auto [status, n] : answers) std::cout << fmt::format("  answer {}: {}\n", status, n);
     EXPECT_GT(acknowledged, 500);
+    // Each fault took effect: the database ones were answered as they should be.
+    auto answered_in = [&](std::string_view phase, int status) {
+        int n = 0;
+        for (const Sent& s : ledger.all()) n += phases.at(s.phase).starts_with(phase) && s.answer == status;
+        return n;
+    };
+    EXPECT_GT(answered_in("PostgreSQL stopped", 202), 0) << "nothing was spooled while the database was down";
+    EXPECT_GT(answered_in("the spooler killed", 202), 0) << "nothing was spooled while the database was down";
+    EXPECT_GT(answered_in("the runtime role loses", 503), 0) << "the revoked right changed no answer";
+    EXPECT_GT(answered_in("statements time out", 202), 0) << "no statement timed out into the spool";
+    EXPECT_GT(answered_in("the spool filled", 503), 0) << "the spool never refused";
     EXPECT_EQ(lost, 0);
     EXPECT_EQ(duplicated, 0);
 }
