@@ -75,6 +75,7 @@ void MoodleTxtCredentials::remember(const Result<Credentials>& now) {
     // Each worker writes its own temporary file, renamed over the last: a
     // reader sees the old file or the new one, never half of one.
     std::filesystem::path path(remembered_);
+    std::filesystem::create_directories(path.parent_path(), failed);  // the spool's folder: made on first use
     const std::string tmp = (path.parent_path() / ("." + path.filename().string() + "." + std::to_string(::getpid()) +
                                                    ".tmp")).string();
     {

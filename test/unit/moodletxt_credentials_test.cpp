@@ -2,6 +2,8 @@
 // PHP class), and where txtpushd takes the credentials from.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 
@@ -123,8 +125,10 @@ TEST(MoodleTxtCredentials, WhileTheSettingsCannotBeReadTheLastOnesStand) {
 TEST(MoodleTxtCredentials, AWorkerStartedInAnOutageRecallsTheLastCredentialsRead) {
     Log log(LogLevel::error, -1);
     FakeSite site;
-    site.remembered = ::testing::TempDir() + "/txtpush-push-credentials";
-    std::filesystem::remove(site.remembered);
+    // In a spool folder nothing has made yet (no push spooled so far).
+    const std::string folder = ::testing::TempDir() + "/txtpush-spool-" + std::to_string(::getpid());
+    std::filesystem::remove_all(folder);
+    site.remembered = folder + "/push-credentials";
     ASSERT_TRUE(site.source(log).current().ok());  // read from the database, remembered
     EXPECT_EQ(std::filesystem::status(site.remembered).permissions() & std::filesystem::perms::all,
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -138,5 +142,5 @@ TEST(MoodleTxtCredentials, AWorkerStartedInAnOutageRecallsTheLastCredentialsRead
     EXPECT_FALSE(site.source(log).current().ok());
     site.settings = fail(ErrorKind::transient, "database unavailable");
     EXPECT_FALSE(site.source(log).current().ok());
-    std::filesystem::remove(site.remembered);
+    std::filesystem::remove_all(folder);
 }
