@@ -19,6 +19,7 @@ constexpr auto kIdlePoll = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
 constexpr auto kInboxCatchUp = std::chrono::seconds(5);
 constexpr auto kListAnyway = std::chrono::seconds(30);
+constexpr auto kDirectoryLook = std::chrono::seconds(1);
 
 // Sleeps in short steps so SIGTERM is honoured promptly.
 void pause_for(std::chrono::milliseconds total) {
@@ -40,8 +41,14 @@ int run_spooler(const Config& config, PushValidator& validator, Scoreboard& boar
     auto next_catch_up = std::chrono::steady_clock::now();
     auto next_listing = std::chrono::steady_clock::now();
     auto next_catch_up_log = std::chrono::steady_clock::now();
+    auto next_directory_look = std::chrono::steady_clock::now();
     while (!stop_requested()) {
         log_signals_received(log);
+        if (std::chrono::steady_clock::now() >= next_directory_look) {
+            // Failures are the catch-up's to report: the same connection.
+            (void)store.refresh_directory_ahead();
+            next_directory_look = std::chrono::steady_clock::now() + kDirectoryLook;
+        }
         if (std::chrono::steady_clock::now() >= next_catch_up) {
             // Keeps the inbox watermark close, so a push reads few rows above it.
             auto caught = store.catch_up_inbox();

@@ -61,7 +61,8 @@ const std::vector<OwnGrant>& own_grants() {
         // MoodleTxt's settings, only those txtpushd uses, through a SECURITY DEFINER function.
         {"EXECUTE", "FUNCTION",
          {"moodletxt_settings()", "phone(text, text, text)", "phone_key(text)", "directory_fingerprint()",
-          "directory_buckets()", "refresh_phone_directory()"}},
+          "directory_buckets()", "refresh_phone_directory()",
+          "directory_due(double precision)"}},
     };
     return all;
 }

@@ -333,6 +333,18 @@ Result<size_t> PushStore::catch_up_inbox() {
     }
 }
 
+Result<bool> PushStore::refresh_directory_ahead() {
+    start_work(std::nullopt);
+    if (auto down = ensure_connected()) return *down;
+    try {
+        pqxx::nontransaction tx(session_->conn);
+        return !session_->statements.run(tx, "refresh_directory_ahead").empty();
+    } catch (const std::exception& e) {
+        session_.reset();
+        return fail(ErrorKind::transient, fmt::format("cannot refresh the phone directory: {}", e.what()));
+    }
+}
+
 Result<MoodleTxtSettings> PushStore::read_moodletxt_settings(Deadline deadline) {
     start_work(deadline);
     if (auto down = ensure_connected()) return *down;

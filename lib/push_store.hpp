@@ -86,6 +86,11 @@ public:
     // seconds). Returns how many rows were new to the ledger.
     Result<size_t> catch_up_inbox();
 
+    // Refreshes the phone directory when it is halfway to due (the spooler,
+    // every second), so that pushes seldom wait for a refresh. Returns
+    // whether it refreshed.
+    Result<bool> refresh_directory_ahead();
+
     // MoodleTxt's settings that txtpushd uses (name -> value), read through
     // {schema}.moodletxt_settings(): the push credentials and the phone rules.
     Result<MoodleTxtSettings> read_moodletxt_settings(Deadline deadline = std::nullopt);

@@ -117,29 +117,24 @@ floor AS (
 // before its inbox rows. Rows are tagged by kind; every value is text
 // (libpqxx parses them alike).
 //   setting:  the plugin's phone settings (through moodletxt_settings()).
-//   directory_stale: whether the phone directory is due for a refresh: while
-//     it holds under 10,000 numbers, when any number changed (one pass over
-//     them, no writes: lookups are then exact), else when it is older than
-//     100 times what the last refresh took, at least 1 s and at most 5 s
-//     (refreshing takes at most 1% of the time until a refresh costs 50 ms,
-//     about 2% at 100,000 users; a changed number is found within 5 s).
+//   directory_stale: whether the phone directory must be refreshed before
+//     the lookup ({schema}.directory_due, migration 005: when a number
+//     changed on a small site, by age on others).
 //   inbox_read: the catch-up's count, highest id, xmin and xmax.
 //   account, filter: the accounts the push names ($2), and the filters of
 //     those that take inbound SMS, one row per receiving live user.
 constexpr const char* kInboundReads = R"(
 named AS (
-    SELECT a.id, a.username, a.defaultuser, a.inboundenabled, u.id IS NOT NULL AS user_live
+    SELECT a.id, a.username, a.defaultuser, a.inboundenabled,
+           coalesce((SELECT u.deleted = 0 FROM {prefix}user u WHERE u.id = a.defaultuser), false) AS user_live
     FROM {prefix}block_moodletxt_accounts a
-    LEFT JOIN {prefix}user u ON u.id = a.defaultuser AND u.deleted = 0
     WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($2::jsonb)))
 )
 SELECT 'setting', name, value, NULL, NULL, NULL FROM {schema}.moodletxt_settings()
 WHERE name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
 UNION ALL
 SELECT 'directory_stale',
-       (CASE WHEN entries < 10000 THEN fingerprint IS DISTINCT FROM {schema}.directory_fingerprint()
-             ELSE now() - refreshed_at > least(greatest(cost * 100, interval '1 s'), interval '5 s') END)::text, NULL, NULL, NULL, NULL
-FROM {schema}.phone_directory_state
+       {schema}.directory_due(1)::text, NULL, NULL, NULL, NULL
 UNION ALL
 SELECT 'inbox_read', caught::text, max_id::text, xmin::text, xmax::text, NULL FROM inbox_read
 UNION ALL
@@ -148,8 +143,8 @@ UNION ALL
 SELECT 'filter', f.id::text, f.account::text, (lower(f.type) <> 'phoneno')::text, f.value, i.userid::text
 FROM {prefix}block_moodletxt_filter f
 JOIN {prefix}block_moodletxt_in_fil i ON i.filter = f.id
-JOIN {prefix}user u ON u.id = i.userid AND u.deleted = 0
-WHERE f.account IN (SELECT id FROM named WHERE inboundenabled = 1))";
+WHERE (SELECT u.deleted FROM {prefix}user u WHERE u.id = i.userid) = 0
+  AND f.account IN (SELECT id FROM named WHERE inboundenabled = 1))";
 
 std::vector<Statement> all_statements() {
     return {
@@ -162,21 +157,26 @@ std::vector<Statement> all_statements() {
     // txtpushd uses (the runtime role cannot read config_plugins).
     {"moodletxt_settings", R"(SELECT name, value FROM {schema}.moodletxt_settings())"},
     {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
+    // The spooler's, every second: refreshed halfway to due, so that a push
+    // seldom finds the directory due and waits for a refresh.
+    {"refresh_directory_ahead", R"(SELECT {schema}.refresh_phone_directory() WHERE {schema}.directory_due(0.5))"},
     // The push's senders: Moodle users and address-book contacts, found in
     // the phone directory by key ($1); their live rows are read by id and
     // compared exactly in routing.
     {"senders", R"(
 SELECT 'user', u.id, u.firstname, u.lastname,
        {schema}.phone(CASE WHEN $4 = 'phone1' THEN u.phone1 ELSE u.phone2 END, $2, $3), NULL, NULL
-FROM {prefix}user u
-WHERE u.deleted = 0 AND u.id IN (SELECT d.id FROM {schema}.phone_directory d
-                                 WHERE d.kind = $4 AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))
+FROM (SELECT DISTINCT d.id FROM {schema}.phone_directory d
+      WHERE d.kind = $4 AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))) AS d
+CROSS JOIN LATERAL (SELECT u.id, u.firstname, u.lastname, u.phone1, u.phone2 FROM {prefix}user u
+                    WHERE u.id = d.id AND u.deleted = 0 OFFSET 0) AS u
 UNION ALL
-SELECT 'contact', e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(b.type) = 'global', b.owner
-FROM {prefix}block_moodletxt_ab_entry e
-JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
-WHERE e.id IN (SELECT d.id FROM {schema}.phone_directory d
-               WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))))"},
+SELECT 'contact', e.id, e.firstname, e.lastname, {schema}.phone(e.phoneno, $2, $3), lower(e.type) = 'global', e.owner
+FROM (SELECT DISTINCT d.id FROM {schema}.phone_directory d
+      WHERE d.kind = 'contact' AND d.key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))) AS d
+CROSS JOIN LATERAL (SELECT e.id, e.firstname, e.lastname, e.phoneno, b.type, b.owner
+                    FROM {prefix}block_moodletxt_ab_entry e JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
+                    WHERE e.id = d.id OFFSET 0) AS e)"},
     // The spooler, after its catch-up ($1 the highest id it read, $2 and $3
     // that read's snapshot xmax and xmin): pending becomes the watermark if
     // every transaction running when pending was read had ended before this

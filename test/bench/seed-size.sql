@@ -1,17 +1,25 @@
--- A Moodle site of :users users for test/bench/sweep.sh: the bench's college
--- account, senders and contacts (as seed.sql), 2,000 address-book contacts,
--- 500 keyword filters, and :history rows of history in each of the status
--- and inbox tables, with the duplicates a real site has. The history goes
--- into txtpush's ledger as migrate would have put it.
+-- A Moodle site of a given shape for test/bench/sweep.sh:
+--   :users     accounts, as Moodle stores them (e-mail, password hash, city, ...),
+--              a twentieth of them deleted
+--   :numbered  percent of them with a mobile number (most accounts never enter one)
+--   :contacts  address-book entries (at least the bench's 40)
+--   :history   rows of history in each of the status and inbox tables
+-- and the bench's college account, senders (users 1000-1049) and contacts
+-- (as seed.sql), 500 keyword filters, the duplicates a real site has. The
+-- history goes into txtpush's ledger as migrate would have put it.
 TRUNCATE mdl_user, mdl_block_moodletxt_accounts, mdl_block_moodletxt_filter, mdl_block_moodletxt_in_fil,
     mdl_block_moodletxt_ab, mdl_block_moodletxt_ab_entry, mdl_block_moodletxt_status, mdl_block_moodletxt_inbox,
     mdl_block_moodletxt_in_u, mdl_block_moodletxt_in_ab, txtpush.unrouted, txtpush.flags, txtpush.status_ledger,
     txtpush.inbound_ledger;
-INSERT INTO mdl_user (id, username, firstname, lastname, phone2)
-SELECT g, 'user' || g, 'First' || g, 'Last' || g,
+INSERT INTO mdl_user (id, username, password, firstname, lastname, email, phone2, city, country, lastip,
+                      timecreated, timemodified, lastaccess, deleted)
+SELECT g, 'student' || g, '$2y$10$' || md5(g::text) || left(md5((-g)::text), 21), 'First' || g, 'Lastname' || g,
+       'student' || g || '@college.example.ac.uk',
        CASE WHEN g BETWEEN 1000 AND 1049 THEN '07700 9' || lpad((g - 1000)::text, 5, '0')
-            ELSE '07800 ' || lpad(g::text, 6, '0') END
-FROM generate_series(100, 100 + greatest(:users, 2000) - 1) AS g;
+            WHEN g % 100 < :numbered THEN '07800 ' || lpad(g::text, 6, '0') ELSE '' END,
+       'Manchester', 'GB', '10.1.' || g % 250 || '.' || g % 200, 1600000000, 1600000000, 1700000000,
+       CASE WHEN g % 20 = 7 AND g NOT BETWEEN 1000 AND 1049 THEN 1 ELSE 0 END
+FROM generate_series(100, 100 + greatest(:users, 1100) - 1) AS g;
 INSERT INTO mdl_block_moodletxt_accounts (id, username, password, description, defaultuser, lastupdate)
 VALUES (1, 'CollegeSMS', 'x', 'College', 100, 0);
 INSERT INTO mdl_block_moodletxt_filter (id, account, type, value)
@@ -20,13 +28,15 @@ INSERT INTO mdl_block_moodletxt_in_fil (filter, userid) SELECT g, 101 + g % 50 F
 INSERT INTO mdl_block_moodletxt_in_fil (filter, userid) VALUES (1, 102);
 INSERT INTO mdl_block_moodletxt_ab (id, name, type, owner) VALUES (1, 'School', 'global', 0);
 INSERT INTO mdl_block_moodletxt_ab_entry (addressbook, lastname, firstname, company, phoneno)
-SELECT 1, 'Contact' || g, 'C', '', '+44 7700 8' || lpad(g::text, 5, '0') FROM generate_series(0, 1999) AS g;
+SELECT 1, 'Contact' || g, 'C', '', CASE WHEN g < 40 THEN '+44 7700 8' || lpad(g::text, 5, '0')
+                                        ELSE '+44 7900 ' || lpad(g::text, 6, '0') END
+FROM generate_series(0, greatest(:contacts, 40) - 1) AS g;
 -- History: tickets below the bench's, a fifth of them stored twice.
 INSERT INTO mdl_block_moodletxt_status (ticketnumber, status, statusmessage, updatetime)
 SELECT 1 + g / 3, g % 3 * 2 + 1, 'history', 1600000000 + g FROM generate_series(0, :history - 1) AS g
 UNION ALL SELECT 1 + g / 3, g % 3 * 2 + 1, 'history', 1600000000 + g FROM generate_series(0, :history / 5 - 1) AS g;
 INSERT INTO mdl_block_moodletxt_inbox (userid, ticket, messagetext, source, timereceived, hasbeenread)
-SELECT 100 + g % greatest(:users, 2000), 1 + g, 'history', '+447700900001', 1600000000 + g, 1
+SELECT 100 + g % greatest(:users, 1100), 1 + g, 'history', '+447700900001', 1600000000 + g, 1
 FROM generate_series(0, :history - 1) AS g;
 INSERT INTO txtpush.status_ledger (ticketnumber, status, received_at, origin, statusid)
 SELECT ticketnumber, status, to_timestamp(min(updatetime)), 'history', min(id)

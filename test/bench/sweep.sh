@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The cost of a push against the size of the Moodle site, in one run: for
-# each number of users (SWEEP_USERS, default "1000 10000 100000"), a site
-# with 2,000 address-book contacts, 500 keyword filters and SWEEP_HISTORY
-# rows of history in each of the status and inbox tables (default 1,000,000;
+# The cost of a push against the shape of the Moodle site, in one run: for
+# each shape USERS:NUMBERED:CONTACTS in SWEEP_SHAPES (accounts, percent of
+# them with a mobile number, address-book entries; a twentieth of the
+# accounts deleted), a site with 500 keyword filters and SWEEP_HISTORY rows
+# of history in each of the status and inbox tables (default 1,000,000;
 # duplicates included, as the plugin leaves them), then
 #   - what refreshing the phone directory costs, and so how stale it may be
-#     (txtpush.phone_directory_state; README "Inbound routing"),
+#     (txtpush.directory_due, migration 005; README "Inbound routing"),
 #   - txtpushd's throughput with the bench's pushes (wrk, c=16, BENCH_SECONDS).
 # Writes test/bench/results/size.md, size.csv and size.png.
 #
@@ -15,7 +16,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build=${BENCH_BUILD:-$root/build-bench}
 seconds=${BENCH_SECONDS:-10}
-users_list=${SWEEP_USERS:-"1000 10000 100000"}
+shapes=${SWEEP_SHAPES:-"1000:100:40 1000:10:2000 10000:10:2000 50000:2:40 50000:10:20000 200000:2:40 200000:10:100000 200000:100:100000"}
 history=${SWEEP_HISTORY:-1000000}
 dir=/tmp/txtpush-sweep
 out=$here/results
@@ -35,44 +36,51 @@ rate() {  # shape -> req/s
         awk '/^Requests\/sec/ {print $2}'
 }
 
-echo "users,contacts,filters,history,refresh_ms,staleness_s,status1_req_s,mixed50_req_s,mixed50_items_s" > "$out/size.csv"
+echo "users,numbered_pct,contacts,numbers,history,source_kb,refresh_ms,staleness_s,status1_req_s,mixed50_req_s,mixed50_items_s" > "$out/size.csv"
 run=0
-for users in $users_list; do
-    echo "sweep: $users users" >&2
-    # Each size on a fresh cluster, so that one size's writes (WAL, bloat) do
-    # not weigh on the next; txtpushd is stopped while the site is built (its
-    # spooler would catch up the history meanwhile).
+for shape in $shapes; do
+    IFS=: read -r users numbered contacts <<< "$shape"
+    echo "sweep: $users users, $numbered% with a number, $contacts contacts" >&2
+    # Each shape on a fresh cluster, so that one shape's writes (WAL, bloat)
+    # do not weigh on the next; txtpushd is stopped while the site is built
+    # (its spooler would catch up the history meanwhile).
     "$root/deploy/local-stack.sh" start "$dir" "$build" "$port" >/dev/null
     "$root/deploy/local-stack.sh" txtpushd-kill "$dir"
-    psql_run -v users="$users" -v history="$history" -f "$here/seed-size.sql" >/dev/null
+    psql_run -v users="$users" -v numbered="$numbered" -v contacts="$contacts" -v history="$history" \
+        -f "$here/seed-size.sql" >/dev/null
     "$root/deploy/local-stack.sh" txtpushd-start "$dir" "$build"
     # A number changed, then what one refresh costs (the third of three, warm).
     for _ in 1 2 3; do
         psql_run -c "UPDATE mdl_user SET phone1 = CASE phone1 WHEN '' THEN '07000 000100' ELSE '' END WHERE id = 100;
                      SELECT txtpush.refresh_phone_directory()" >/dev/null
     done
-    read -r refresh_ms staleness < <(psql_run -At -F ' ' -c \
-        "SELECT round(extract(epoch FROM cost) * 1000, 1),
-                CASE WHEN entries < 10000 THEN 0 ELSE round(least(greatest(extract(epoch FROM cost) * 100, 1), 5), 1) END
+    # The staleness bound as directory_due (migration 005) decides it: 0 where
+    # a push compares every number.
+    read -r numbers source_kb refresh_ms staleness < <(psql_run -At -F ' ' -c \
+        "SELECT entries, (pg_relation_size('mdl_user') + pg_relation_size('mdl_block_moodletxt_ab_entry')) / 1024,
+                round(extract(epoch FROM cost) * 1000, 1),
+                CASE WHEN pg_relation_size('mdl_user') + pg_relation_size('mdl_block_moodletxt_ab_entry') <= 262144
+                     THEN 0 ELSE round(least(greatest(extract(epoch FROM cost) * 100, 1), 5), 1) END
          FROM txtpush.phone_directory_state")
     s1=$(rate status1 $((run * 2)))
     m50=$(rate mixed50 $((run * 2 + 1)))
     run=$((run + 1))
-    echo "$users,2000,500,$history,$refresh_ms,$staleness,$s1,$m50,$(awk -v r="$m50" 'BEGIN {printf "%.0f", r * 50}')" >> "$out/size.csv"
+    echo "$users,$numbered,$contacts,$numbers,$history,$source_kb,$refresh_ms,$staleness,$s1,$m50,$(awk -v r="$m50" 'BEGIN {printf "%.0f", r * 50}')" >> "$out/size.csv"
     "$root/deploy/local-stack.sh" stop "$dir"
 done
 
 {
-    echo "# txtpush: cost against the size of the site"
+    echo "# txtpush: cost against the shape of the site"
     echo
-    echo "$(date -u +%Y-%m-%d), $(nproc) cores; one run of \`test/bench/sweep.sh\`: 2,000 contacts, 500 keyword filters,"
-    echo "$history history rows in each of the status and inbox tables; wrk c=16, ${seconds} s per point."
-    echo "Staleness 0: the directory holds under 10,000 numbers and is refreshed whenever a number changed."
+    echo "$(date -u +%Y-%m-%d), $(nproc) cores; one run of \`test/bench/sweep.sh\`: 500 keyword filters, a twentieth of"
+    echo "the accounts deleted, $history history rows in each of the status and inbox tables; wrk c=16, ${seconds} s per point."
+    echo "Staleness 0: user and address book fit in 256 kB, and a push refreshes the directory whenever a number changed."
     echo
-    echo "| users | directory refresh ms | staleness bound s | status1 req/s | mixed50 req/s | mixed50 items/s |"
-    echo "|---|---|---|---|---|---|"
-    awk -F, 'NR > 1 {printf "| %d | %s | %s | %.0f | %.0f | %s |\n", $1, $5, $6, $7, $8, $9}' "$out/size.csv"
-    awk -F, 'NR == 2 {a = $8} END {if (a > 0) printf "\nmixed50 at %d users: %.0f%% of its rate at %s users.\n", $1, 100 * $8 / a, first} NR == 2 {first = $1}' "$out/size.csv"
+    echo "| accounts | with a number | contacts | numbers | user + contacts kB | refresh ms | staleness bound s | status1 req/s | mixed50 req/s | mixed50 items/s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    awk -F, 'NR > 1 {printf "| %d | %d%% | %d | %d | %d | %s | %s | %.0f | %.0f | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11}' "$out/size.csv"
+    awk -F, 'NR > 1 {if (min == "" || $10 < min) min = $10; if ($10 > max) max = $10}
+             END {if (max > 0) printf "\nmixed50: slowest shape at %.0f%% of the fastest (flat within 10%%: %s).\n", 100 * min / max, (min >= 0.9 * max ? "yes" : "no")}' "$out/size.csv"
 } > "$out/size.md"
 gnuplot -e "csv='$out/size.csv'; png='$out/size.png'" "$here/size.gp"
 cat "$out/size.md"

@@ -53,12 +53,7 @@ inline std::vector<pid_t> child_pids(const std::string& role) {
 }
 
 inline bool wait_for_log(size_t offset, const std::string& needle, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (stack_log(offset).find(needle) != std::string::npos) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+    return wait_until([&] { return stack_log(offset).find(needle) != std::string::npos; }, limit);
 }
 
 // The stack's config for one test: changed keys take effect by SIGHUP, and

@@ -481,3 +481,36 @@ TEST_P(StoreTest, ThePhoneDirectoryFollowsMoodleBucketByBucket) {
     // Nothing changed: nothing rebuilt.
     EXPECT_EQ(query("SELECT {s}.refresh_phone_directory()")[0][0].as<int>(), 0);
 }
+
+// A site of 50,000 accounts of which 500 have a number (most accounts never
+// enter one): an inbound push reads Moodle's user table by id, a few rows,
+// never the whole table. Counted by PostgreSQL's statistics of the table,
+// which a session publishes when it ends.
+TEST_P(StoreTest, OnASiteOfManyAccountsAndFewNumbersAPushReadsAFewRowsOfUser) {
+    sql("INSERT INTO {p}user (id, username, firstname, lastname, phone2) "
+        "SELECT g, 'u' || g, 'F' || g, 'L', CASE WHEN g % 100 = 0 THEN '07711 ' || lpad(g::text, 6, '0') ELSE '' END "
+        "FROM generate_series(10000, 59999) AS g");
+    query("SELECT {s}.refresh_phone_directory()");
+    ASSERT_EQ(query("SELECT entries FROM {s}.phone_directory_state")[0][0].as<int64_t>(), 500 + 2 + 3);
+    query("SELECT pg_stat_force_next_flush()");  // this session's reads, published before the count below
+    auto user_rows_read = [&] {
+        return query("SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables "
+                     "WHERE relid = '{p}user'::regclass")[0][0].as<int64_t>();
+    };
+    auto inbox_rows_written = [&] {
+        return query("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = '{p}block_moodletxt_inbox'::regclass")
+            [0][0].as<int64_t>();
+    };
+    int64_t read_before = user_rows_read();
+    int64_t written_before = inbox_rows_written();
+    {
+        PushStore pusher(StoreOptions{conninfo(), GetParam().names, "Unknown", 0, GetParam().pooled}, log_);
+        Push push;
+        push.inbound = {sms(960, "hi", "+447711020000")};
+        auto r = pusher.store(push, 1764000999, "req-960");
+        ASSERT_TRUE(r.ok()) << r.error().reason;
+    }  // its session ends: its statistics are published
+    ASSERT_TRUE(test::wait_until([&] { return inbox_rows_written() > written_before; }, std::chrono::seconds(20)));
+    EXPECT_EQ(inbox_of(960), std::vector<std::string>{"100:F20000:L:+447711020000:u20000"});
+    EXPECT_LE(user_rows_read() - read_before, 300);
+}

@@ -2,11 +2,25 @@
 // and a minimal HTTP client for driving nginx as the gateway would.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace txtpush::test {
+
+// Polls `done` until it holds or `limit` has passed; whether it held. Tests
+// wait for a condition with a deadline, never for a fixed time.
+template <class Predicate>
+bool wait_until(Predicate done, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
 
 // test/fixtures/<relative>, read whole.
 std::string fixture(std::string_view relative);
