@@ -51,7 +51,8 @@ install(FILES deploy/prometheus/txtpush.rules.yml deploy/prometheus/scrape.yml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush/prometheus)
 install(FILES deploy/sample-push.xml DESTINATION ${CMAKE_INSTALL_DATADIR}/txtpush)
 install(FILES deploy/debian/copyright ${DOC_DIR}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES README.md deploy/txtpushd.conf.example DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES README.md docs/operations.md docs/design.md docs/performance.md deploy/txtpushd.conf.example
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # Every lintian tag left (--pedantic) is overridden here with its reason.
 install(FILES deploy/debian/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME txtpush)
 

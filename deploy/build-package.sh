@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Debian package from a checkout, as the README says: its own
+# Builds the Debian package from a checkout, as docs/operations.md says: its own
 # build folder (BUILD_DIR, default build-package), only what the package
 # installs (no tests), with Debian's compiler and linker hardening
 # (dpkg-buildflags, hardening=+all: fortify, stack protector, PIE, relro,

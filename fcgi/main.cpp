@@ -309,7 +309,7 @@ int main(int argc, char** argv) {
     for (auto* sub : {migrate_cmd, uninstall_cmd, grants_cmd, check_cmd, site_check_cmd, spool_cmd, quarantine_cmd,
                       sql_cmd, reroute_cmd})
         sub->add_option("-c,--config", config_path, "configuration file");
-    // The man pages and the README's tables, generated from the code (hidden).
+    // The man pages and the tables of docs/operations.md, generated from the code (hidden).
     auto* reference_cmd = app.add_subcommand("reference", "print generated documentation")->group("");
     std::vector<std::string> references;
     for (std::string_view name : reference_names()) references.emplace_back(name);

@@ -1,7 +1,7 @@
 // What txtpushd documents of itself: commands, signals, exit codes, files and
 // (from lib/config) every configuration key. The man pages txtpushd(8) and
-// txtpushd.conf(5) and the README's tables are generated from these lists
-// (`txtpushd reference ...`), and CI fails when the README disagrees.
+// txtpushd.conf(5) and the tables of docs/operations.md are generated from
+// these lists (`txtpushd reference ...`), and CI fails when the docs disagree.
 #pragma once
 
 #include <string>

@@ -116,7 +116,7 @@ Setter checked_name(std::string Config::*field, bool (*valid)(std::string_view),
 }
 
 // Every key, with what the documentation says of it: txtpushd.conf(5) and
-// the README's table are generated from this list (`txtpushd reference`).
+// the table in docs/operations.md are generated from this list (`txtpushd reference`).
 const std::vector<Key>& keys() {
     constexpr unsigned long kMiB = 1024 * 1024;
     static const std::vector<Key> all = {
@@ -172,7 +172,7 @@ const std::vector<Key>& keys() {
         {{"database", "pool_mode", "session",
           "session: txtpushd keeps its own connection per worker and prepares its statements once (direct to "
           "PostgreSQL, or a session pooler); transaction: behind PgBouncer's pool_mode = transaction, statements "
-          "are sent unnamed each time and every write transaction sets its own settings (SET LOCAL; README: "
+          "are sent unnamed each time and every write transaction sets its own settings (SET LOCAL; docs/operations.md: "
           "Scaling out)"},
          [](Parsing& p, std::string_view v) {
              if (v == "session") p.config.pool_mode = PoolMode::session;

@@ -59,7 +59,7 @@ bool valid_table_prefix(std::string_view prefix);
 // schema PostgreSQL or Moodle own (uninstall drops it whole).
 bool valid_schema_name(std::string_view schema);
 
-// What the documentation says of a key: txtpushd.conf(5) and the README's
+// What the documentation says of a key: txtpushd.conf(5) and docs/operations.md's
 // table are generated from these, so they cannot drift from the parser.
 struct ConfigKeyDoc {
     std::string_view section;

@@ -1,6 +1,6 @@
 // Inbound routing: which inboxes an SMS lands in, and who sent it.
 // Pure logic over data the store has read (see inbound-routing rules in
-// README.md); no database access here.
+// docs/design.md); no database access here.
 #pragma once
 
 #include <cstdint>

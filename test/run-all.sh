@@ -4,7 +4,7 @@
 #  2. builds and runs every CTest suite: unit, integration and end-to-end
 #     against a real PostgreSQL and nginx that the suite starts and stops;
 #  3. builds the Debian package, lints it, installs it and follows the
-#     README's deployment steps with it (test/package/check-package.sh);
+#     deployment steps of docs/operations.md with it (test/package/check-package.sh);
 #  4. runs the unit and integration tests again under AddressSanitizer and
 #     UndefinedBehaviorSanitizer;
 #  5. runs each libFuzzer target (clang) for a bounded time.
@@ -25,7 +25,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/n
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure --timeout 300)
 
-echo "== the Debian package: lint, install, deploy as the README says"
+echo "== the Debian package: lint, install, deploy as docs/operations.md says"
 test/package/check-package.sh build
 
 echo "== unit and integration tests under ASan and UBSan"

@@ -32,7 +32,7 @@ psql_stack() { runuser -u postgres -- sh -c "cd / && psql -tAq -h $pgdir -p $pgp
 trap cleanup EXIT
 fail() { echo "scale-out: $*" >&2; exit 1; }
 
-# PgBouncer as README "Scaling out" configures it.
+# PgBouncer as docs/operations.md "Scaling out" configures it.
 cat >"$work/pgbouncer/pgbouncer.ini" <<CONF
 [databases]
 txtpush = host=$pgdir port=$pgport dbname=txtpush connect_query='SET enable_seqscan = off; SET jit = off'

@@ -4,7 +4,7 @@
 #  2. installs it with apt, which pulls its dependencies;
 #  3. checks what the install did: man pages, the txtpush user, the config's
 #     mode and group, check-config on the installed config;
-#  4. follows the README's deployment steps with the installed files: edit
+#  4. follows the deployment steps of docs/operations.md with the installed files: edit
 #     /etc/txtpush/txtpushd.conf, include /etc/nginx/snippets/txtpush.conf in a
 #     server block, run migrate and the grants, start /usr/sbin/txtpushd as the
 #     txtpush user (as the systemd unit does), push the sample through nginx;
@@ -50,7 +50,7 @@ trap cleanup EXIT
 fail() { echo "package check failed: $*" >&2; exit 1; }
 step() { echo "-- $*"; }
 
-step "build the package as the README says (its own folder, no tests, Debian's hardening)"
+step "build the package as docs/operations.md says (its own folder, no tests, Debian's hardening)"
 deb=$("$root/deploy/build-package.sh" "$(dirname "$build")/build-package")
 step "lintian $(basename "$deb")"
 # Pedantic, and every tag is a failure: the few left are overridden with their reason
@@ -68,7 +68,7 @@ step "man pages, user, config"
 for section in "EXIT STATUS" "HTTP ANSWERS" LOGGING ENVIRONMENT FILES UNDO; do
     MANPAGER=cat MANWIDTH=80 man txtpushd 2>/dev/null | grep -q "^$section" || fail "man txtpushd has no $section"
 done
-for doc in README.md txtpushd.conf.example copyright; do
+for doc in README.md operations.md design.md performance.md txtpushd.conf.example copyright; do
     [ -f "/usr/share/doc/txtpush/$doc" ] || fail "no /usr/share/doc/txtpush/$doc"
 done
 MANPAGER=cat MANWIDTH=80 man txtpushd.conf 2>/dev/null | grep -q "request_timeout" || fail "man txtpushd.conf"
@@ -89,7 +89,7 @@ mkdir -p "$stack"
 pgdir=$(cat "$stack/pgdir")
 runuser -u postgres -- sh -c "cd / && createdb -h $pgdir deploy && psql -q -h $pgdir -d deploy -c 'CREATE ROLE txtpush LOGIN'" >/dev/null
 
-step "the README's steps: the local settings in a drop-in, the shipped config untouched"
+step "the steps of docs/operations.md: the local settings in a drop-in, the shipped config untouched"
 [ "$(stat -c '%a %U %G' /var/lib/txtpush)" = "750 txtpush txtpush" ] ||
     fail "/var/lib/txtpush is $(stat -c '%a %U %G' /var/lib/txtpush 2>&1), expected 750 txtpush txtpush (made by the package)"
 cat >/etc/txtpush/txtpushd.conf.d/50-local.conf <<CONF
