@@ -263,10 +263,11 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     // held (READ COMMITTED gives each statement its own snapshot anyway).
     Routed routed;
     if (!push.inbound.empty()) {
+        CatchUpRead caught;
         routed = session_->autocommitted(remaining(), [&](pqxx::transaction_base& reads) {
-            InboundRead read = read_inbound(st, reads, inbox_floor_.settled, push.inbound, options_.unknown_sender_name);
+            InboundRead read = read_inbound(st, reads, inbox_, push.inbound, options_.unknown_sender_name);
             auto next_statement = [&] { session_->fit(reads, remaining()); };  // each gets what remains
-            inbox_floor_.read(read.inbox_max_id, read.snapshot_xmin, read.snapshot_xmax);
+            caught = std::move(read.catch_up);
             std::vector<PhoneNumber> numbers;
             for (const InboundSms& sms : push.inbound) numbers.push_back(normalise_(sms.phone, read.settings.phone));
             RoutingData data{std::move(read.accounts), std::move(read.filters), {}, {}};
@@ -282,6 +283,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
             }
             return route(push.inbound, numbers, data, read.settings);
         });
+        inbox_.read(caught);  // what it caught is committed (behind a pooler, only now)
         report.inbound = push.inbound.size();
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
@@ -309,24 +311,18 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     return report;
 }
 
-void PushStore::InboxFloor::read(int64_t max_id, int64_t xmin, int64_t xmax) {
-    while (!reads.empty() && reads.front().second <= xmin) {
-        settled = std::max(settled, reads.front().first);
-        reads.pop_front();
-    }
-    reads.emplace_back(max_id, xmax);
-    if (reads.size() > 64) reads.pop_front();  // forgetting a read only keeps the floor lower
-}
-
 Result<size_t> PushStore::catch_up_inbox() {
     start_work(std::nullopt);
     if (auto down = ensure_connected()) return *down;
     try {
         pqxx::nontransaction tx(session_->conn);
-        auto read = session_->statements.run(tx, "inbox_catch_up", 0)[0];
-        session_->statements.run(tx, "inbox_watch_settle", read[1].as<int64_t>(), read[3].as<int64_t>(),
-                                 read[2].as<int64_t>());
-        return read[0].as<size_t>();
+        auto row = session_->statements.run(tx, "inbox_catch_up", inbox_.top(), inbox_.gap_firsts(),
+                                            inbox_.gap_lasts())[0];
+        CatchUpRead read{row[0].as<size_t>(), parse_id_array(row[1].c_str()), row[2].as<int64_t>(),
+                         row[3].as<int64_t>(), row[4].as<int64_t>()};
+        inbox_.read(read);
+        session_->statements.run(tx, "inbox_watch_raise", inbox_.floor());
+        return read.caught;
     } catch (const std::exception& e) {
         session_.reset();
         return fail(ErrorKind::transient, fmt::format("cannot catch up with the inbox: {}", e.what()));

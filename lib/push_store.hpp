@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +25,7 @@
 
 #include "config.hpp"
 #include "db_names.hpp"
+#include "inbox_catch_up.hpp"
 #include "log.hpp"
 #include "push_credentials.hpp"
 #include "push_document.hpp"
@@ -102,6 +102,9 @@ public:
     bool connect();
     bool connected() const;
 
+    // Where this process reads Moodle's inbox from (for the tests and checks).
+    const InboxCursor& inbox_cursor() const { return inbox_; }
+
 private:
     class Session;
     StoreReport store_once(const Push& push, int64_t now, std::string_view request_id);
@@ -122,17 +125,8 @@ private:
     bool writing_ = false;
     std::chrono::steady_clock::time_point deadline_{};  // of the work in hand  // the push's write statement is running (its values can be refused)
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
-    // Where this worker starts reading Moodle's inbox (see inbox_catch_up in
-    // push_store.cpp): every row at or below `settled` is in the ledger. A
-    // read up to id N in a snapshot ending at xid X settles N once a later
-    // snapshot's xmin has passed X (every transaction that could still have
-    // been writing rows at or below N has ended, and that later read saw them).
-    struct InboxFloor {
-        int64_t settled = 0;
-        std::deque<std::pair<int64_t, int64_t>> reads;  // (highest id read, snapshot xmax), oldest first
-        void read(int64_t max_id, int64_t xmin, int64_t xmax);
-    };
-    InboxFloor inbox_floor_;
+    // Where this process reads Moodle's inbox from (lib/inbox_catch_up.hpp).
+    InboxCursor inbox_;
 };
 
 }  // namespace txtpush

@@ -8,7 +8,7 @@
 
 namespace txtpush {
 
-InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, int64_t floor,
+InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, const InboxCursor& cursor,
                          const std::vector<InboundSms>& messages, const std::string& unknown_name) {
     std::set<std::string> names;
     for (const InboundSms& m : messages) names.insert(m.account);
@@ -19,7 +19,8 @@ InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, int64
     RoutingSettings& s = out.settings;
     s.unknown_name = unknown_name;
     std::map<int64_t, Filter> filters;
-    for (const auto& row : st.run(tx, "inbound_reads", floor, name_list.str())) {
+    for (const auto& row :
+         st.run(tx, "inbound_reads", cursor.top(), cursor.gap_firsts(), cursor.gap_lasts(), name_list.str())) {
         const std::string kind = row[0].as<std::string>();
         if (kind == "setting") {
             std::string name = row[1].as<std::string>(), value = row[2].as<std::string>();
@@ -29,9 +30,8 @@ InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, int64
         } else if (kind == "directory_stale") {
             out.directory_stale = row[1].as<bool>();
         } else if (kind == "inbox_read") {
-            out.inbox_max_id = row[2].as<int64_t>();
-            out.snapshot_xmin = row[3].as<int64_t>();
-            out.snapshot_xmax = row[4].as<int64_t>();
+            out.catch_up = {row[1].as<size_t>(), parse_id_array(row[2].c_str()), row[3].as<int64_t>(),
+                            row[4].as<int64_t>(), row[5].as<int64_t>()};
         } else if (kind == "account") {
             out.accounts.push_back({row[1].as<int64_t>(), row[2].as<std::string>(), row[3].as<int64_t>(),
                                     row[4].as<bool>(), row[5].as<bool>()});

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "inbox_catch_up.hpp"
 #include "phone.hpp"
 #include "push_document.hpp"
 #include "routing.hpp"
@@ -20,15 +21,15 @@ namespace txtpush {
 struct InboundRead {
     RoutingSettings settings;
     bool directory_stale = false;
-    int64_t inbox_max_id = 0, snapshot_xmin = 0, snapshot_xmax = 0;
+    CatchUpRead catch_up;  // for the cursor, once the reads are committed
     std::vector<Account> accounts;
     std::vector<Filter> filters;  // by id; users in id order
 };
 
-// The first round trip: the inbox catch-up above `floor`, the plugin's
+// The first round trip: the inbox catch-up from `cursor`, the plugin's
 // settings, the directory's freshness, the accounts the messages name and
 // their filters.
-InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, int64_t floor,
+InboundRead read_inbound(const Statements& st, pqxx::transaction_base& tx, const InboxCursor& cursor,
                          const std::vector<InboundSms>& messages, const std::string& unknown_name);
 
 // The lookup keys of the push's plausible senders.

@@ -1,5 +1,6 @@
 #include "store_statements.hpp"
 
+#include "inbox_catch_up.hpp"
 #include "text.hpp"
 
 namespace txtpush {
@@ -80,39 +81,6 @@ i_in AS (
     ON CONFLICT (ticket, kind, flag) DO NOTHING
 ))";
 
-// The inbox catch-up: Moodle's inbox rows above the floor ($1, the caller's,
-// or the shared watermark if higher; read by primary key) that are not
-// txtpush's (the plugin's own pull) go into the ledger, so that the ledger
-// alone gates a push. Autocommitted, before the push's write: it holds no
-// locks with a push's, and no transaction id unless it found the plugin's
-// rows (a long one would hold back every floor's settling). Gives what the
-// floor may become: the highest id read, and this snapshot's xmin and xmax.
-constexpr const char* kInboxCatchUp = R"(
-floor AS (
-    SELECT greatest($1::bigint, coalesce((SELECT watermark FROM {schema}.inbox_watch), 0)) AS id
-), caught AS (
-    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
-    -- The plugin's values are not ours to trust: a time that is not Unix
-    -- seconds (one in microseconds would make to_timestamp fail, and with it
-    -- every push) reads as the time the row was caught.
-    SELECT ticket, userid,
-           CASE WHEN timereceived BETWEEN 0 AND 32503680000 THEN to_timestamp(timereceived) ELSE now() END,
-           'moodle', id
-    FROM {prefix}block_moodletxt_inbox i
-    WHERE id > (SELECT id FROM floor)
-      AND NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l
-                      WHERE l.inboxid = i.id AND l.inboxid > (SELECT id FROM floor))
-    ORDER BY ticket, userid
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-), inbox_read AS (
-    SELECT (SELECT count(*) FROM caught) AS caught,
-           (SELECT coalesce(max(id), (SELECT id FROM floor)) FROM {prefix}block_moodletxt_inbox
-            WHERE id > (SELECT id FROM floor)) AS max_id,
-           pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
-))";
-
 // What routing an inbound push needs, in one round trip, with the catch-up
 // before its inbox rows. Rows are tagged by kind; every value is text
 // (libpqxx parses them alike).
@@ -120,15 +88,16 @@ floor AS (
 //   directory_stale: whether the phone directory must be refreshed before
 //     the lookup ({schema}.directory_due, migration 005: when a number
 //     changed on a small site, by age on others).
-//   inbox_read: the catch-up's count, highest id, xmin and xmax.
-//   account, filter: the accounts the push names ($2), and the filters of
+//   inbox_read: what the catch-up read (lib/inbox_catch_up.hpp): rows
+//     caught, ids seen, the watermark, xmin and xmax.
+//   account, filter: the accounts the push names ($4), and the filters of
 //     those that take inbound SMS, one row per receiving live user.
 constexpr const char* kInboundReads = R"(
 named AS (
     SELECT a.id, a.username, a.defaultuser, a.inboundenabled,
            coalesce((SELECT u.deleted = 0 FROM {prefix}user u WHERE u.id = a.defaultuser), false) AS user_live
     FROM {prefix}block_moodletxt_accounts a
-    WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($2::jsonb)))
+    WHERE lower(a.username) IN (SELECT lower(jsonb_array_elements_text($4::jsonb)))
 )
 SELECT 'setting', name, value, NULL, NULL, NULL FROM {schema}.moodletxt_settings()
 WHERE name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
@@ -136,7 +105,7 @@ UNION ALL
 SELECT 'directory_stale',
        {schema}.directory_due(1)::text, NULL, NULL, NULL, NULL
 UNION ALL
-SELECT 'inbox_read', caught::text, max_id::text, xmin::text, xmax::text, NULL FROM inbox_read
+SELECT 'inbox_read', caught::text, ids, watermark::text, xmin::text, xmax::text FROM inbox_read
 UNION ALL
 SELECT 'account', id::text, username, defaultuser::text, user_live::text, (inboundenabled = 1)::text FROM named
 UNION ALL
@@ -151,8 +120,8 @@ std::vector<Statement> all_statements() {
     {"status_write", std::string("\nWITH") + kStatusWrite + "\nSELECT (SELECT count(*) FROM s_new), 0"},
     {"push_write", std::string("\nWITH") + kStatusWrite + "," + kInboxWrite +
                        "\nSELECT (SELECT count(*) FROM s_new), (SELECT count(*) FROM i_new)"},
-    {"inbound_reads", std::string("\nWITH") + kInboxCatchUp + "," + kInboundReads},
-    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUp + "\nSELECT caught, max_id, xmin, xmax FROM inbox_read"},
+    {"inbound_reads", std::string("\nWITH") + kInboxCatchUpSql + "," + kInboundReads},
+    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUpSql + "\nSELECT caught, ids, watermark, xmin, xmax FROM inbox_read"},
     // MoodleTxt's settings, through the function that returns only those
     // txtpushd uses (the runtime role cannot read config_plugins).
     {"moodletxt_settings", R"(SELECT name, value FROM {schema}.moodletxt_settings())"},
@@ -177,16 +146,9 @@ FROM (SELECT DISTINCT d.id FROM {schema}.phone_directory d
 CROSS JOIN LATERAL (SELECT e.id, e.firstname, e.lastname, e.phoneno, b.type, b.owner
                     FROM {prefix}block_moodletxt_ab_entry e JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
                     WHERE e.id = d.id OFFSET 0) AS e)"},
-    // The spooler, after its catch-up ($1 the highest id it read, $2 and $3
-    // that read's snapshot xmax and xmin): pending becomes the watermark if
-    // every transaction running when pending was read had ended before this
-    // catch-up read (its xmin, not this update's: a row committed since was
-    // not read), and what this catch-up read becomes pending. A short
-    // update: the catch-up ran before, on its own.
-    {"inbox_watch_settle", R"(
-UPDATE {schema}.inbox_watch
-SET watermark = pending, pending = greatest(pending, $1), pending_xmax = greatest(pending_xmax, $2::text::xid8)
-WHERE $3::text::xid8 >= pending_xmax)"},
+    // The spooler, after its catch-up: the shared watermark rises to its
+    // cursor's floor (lib/inbox_catch_up.hpp, invariant 4).
+    {"inbox_watch_raise", R"(UPDATE {schema}.inbox_watch SET watermark = $1 WHERE watermark < $1)"},
     {"unrouted_pending", R"(
 SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
 FROM {schema}.unrouted WHERE routed = 0 AND reason <> 'sender_not_a_number' AND id > $1 ORDER BY id LIMIT 500)"},

@@ -46,8 +46,7 @@ INSERT INTO txtpush.inbound_ledger (ticket, userid, received_at, origin, inboxid
 SELECT ticket, userid, to_timestamp(min(timereceived)), 'history', min(id)
 FROM mdl_block_moodletxt_inbox GROUP BY ticket, userid
 ON CONFLICT DO NOTHING;  -- the running spooler may have caught some up already
-UPDATE txtpush.inbox_watch SET watermark = (SELECT coalesce(max(id), 0) FROM mdl_block_moodletxt_inbox),
-                               pending = (SELECT coalesce(max(id), 0) FROM mdl_block_moodletxt_inbox);
+UPDATE txtpush.inbox_watch SET watermark = (SELECT coalesce(max(id), 0) FROM mdl_block_moodletxt_inbox);
 SELECT txtpush.refresh_phone_directory();
 VACUUM ANALYZE;
 CHECKPOINT;  -- so that the seeding's writes do not land in the measurement

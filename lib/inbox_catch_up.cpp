@@ -1,0 +1,123 @@
+#include "inbox_catch_up.hpp"
+
+#include <charconv>
+
+namespace txtpush {
+
+// Rows above the cursor's top (or the shared watermark, if higher) and in
+// the cursor's gaps, read by primary key (a range scan each); those not in the ledger by id are the
+// plugin's and go into it. `seen` is read once: the ids returned are those
+// the insert looked at, in the same snapshot.
+const char* const kInboxCatchUpSql = R"(
+watch AS (
+    SELECT coalesce((SELECT watermark FROM {schema}.inbox_watch), 0) AS watermark
+), seen AS MATERIALIZED (
+    SELECT id, ticket, userid, timereceived FROM {prefix}block_moodletxt_inbox
+    WHERE id > greatest($1::bigint, (SELECT watermark FROM watch))
+    UNION ALL
+    SELECT i.id, i.ticket, i.userid, i.timereceived
+    FROM unnest($2::text::bigint[], $3::text::bigint[]) AS g (first, last)
+    JOIN {prefix}block_moodletxt_inbox i ON i.id BETWEEN g.first AND g.last
+), caught AS (
+    INSERT INTO {schema}.inbound_ledger (ticket, userid, received_at, origin, inboxid)
+    -- The plugin's values are not ours to trust: a time that is not Unix
+    -- seconds (one in microseconds would make to_timestamp fail, and with it
+    -- every push) reads as the time the row was caught.
+    SELECT ticket, userid,
+           CASE WHEN timereceived BETWEEN 0 AND 32503680000 THEN to_timestamp(timereceived) ELSE now() END,
+           'moodle', id
+    FROM seen s
+    WHERE NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.inboxid = s.id)
+    ORDER BY ticket, userid
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), inbox_read AS (
+    SELECT (SELECT count(*) FROM caught) AS caught,
+           (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM seen)::text AS ids,
+           (SELECT watermark FROM watch) AS watermark,
+           pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+           pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+))";
+
+std::vector<int64_t> parse_id_array(std::string_view text) {
+    std::vector<int64_t> out;
+    if (text.size() < 2 || text.front() != '{' || text.back() != '}') return out;
+    const char* p = text.data() + 1;
+    const char* end = text.data() + text.size() - 1;
+    while (p < end) {
+        int64_t id = 0;
+        auto [next, ec] = std::from_chars(p, end, id);
+        if (ec != std::errc()) return {};
+        out.push_back(id);
+        p = next < end && *next == ',' ? next + 1 : next;
+        if (p == next && p < end) return {};  // neither a number nor a comma
+    }
+    return out;
+}
+
+int64_t InboxCursor::gap_ids() const {
+    int64_t n = 0;
+    for (const auto& [first, gap] : gaps_) n += gap.last - first + 1;
+    return n;
+}
+
+std::string InboxCursor::gap_firsts() const { return gaps_literal(false); }
+std::string InboxCursor::gap_lasts() const { return gaps_literal(true); }
+
+std::string InboxCursor::gaps_literal(bool lasts) const {
+    std::string out = "{";
+    for (const auto& [first, gap] : gaps_) {
+        if (out.size() > 1) out += ',';
+        out += std::to_string(lasts ? gap.last : first);
+    }
+    return out + "}";
+}
+
+void InboxCursor::seen_as_row(int64_t id) {
+    auto it = gaps_.upper_bound(id);
+    if (it == gaps_.begin()) return;
+    --it;
+    if (it->second.last < id) return;
+    Gap gap = it->second;
+    int64_t first = it->first;
+    gaps_.erase(it);
+    if (first < id) gaps_.emplace(first, Gap{id - 1, gap.seen, gap.xmax});
+    if (id < gap.last) gaps_.emplace(id + 1, gap);
+}
+
+void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
+    // 4: the shared watermark is a floor for every reader.
+    if (r.watermark > top_) top_ = r.watermark;
+    while (!gaps_.empty() && gaps_.begin()->first <= r.watermark) {
+        auto first = gaps_.begin();
+        Gap gap = first->second;
+        gaps_.erase(first);
+        if (gap.last > r.watermark) gaps_.emplace(r.watermark + 1, gap);
+    }
+    // 2: a gap seen is in the ledger; ids above top leave gaps between them.
+    int64_t next = top_ + 1;
+    for (int64_t id : r.ids) {
+        if (id <= top_) {
+            seen_as_row(id);
+            continue;
+        }
+        if (next < id) gaps_.emplace(next, Gap{id - 1, now, std::nullopt});
+        next = id + 1;
+    }
+    top_ = std::max(top_, next - 1);
+    // 3: given up once patient enough and every transaction of that time ended.
+    for (auto it = gaps_.begin(); it != gaps_.end();) {
+        Gap& gap = it->second;
+        if (!gap.xmax && now - gap.seen >= patience_) gap.xmax = r.xmax;
+        if (gap.xmax && r.xmin >= *gap.xmax) {
+            it = gaps_.erase(it);
+            continue;
+        }
+        ++it;
+    }
+    // 1.
+    int64_t floor = gaps_.empty() ? top_ : gaps_.begin()->first - 1;
+    floor_ = std::max(floor_, floor);
+}
+
+}  // namespace txtpush

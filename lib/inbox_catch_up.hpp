@@ -1,0 +1,108 @@
+// The inbox catch-up: how a push learns of the inbox rows MoodleTxt wrote
+// itself, when Moodle's inbox can only be read by its primary key.
+//
+// The plugin's own inbound pull (its cron, or a page view with
+// Get_Inbound_On_View) inserts inbox rows the gateway may push too. txtpush's
+// write is gated by its ledger alone (inbound_ledger, keyed by ticket and
+// user), so the plugin's rows must be in the ledger before a push naming them
+// is written. Each reader (every worker, before a push's write; the spooler,
+// every few seconds) keeps a cursor over the inbox's ids, and each catch-up
+// puts the plugin's rows it finds in the ledger (origin 'moodle') in the
+// statement that reads them (kInboxCatchUpSql).
+//
+// The cursor, one per process, in memory:
+//   floor  every inbox id <= floor is in the ledger, or will never be a row
+//          (drawn from the sequence and thrown away).
+//   top    the highest id read; floor <= top.
+//   gaps   the ids in (floor, top] no read has seen, as ranges of ids (a
+//          sequence moved by hand may leave millions): a row not committed yet,
+//          or an id drawn and never used (a rolled-back insert; a replay
+//          whose ledger row conflicted). Every other id in (floor, top] was
+//          seen, and so is in the ledger.
+// A catch-up reads the ids above top and the gaps: its cost is the rows
+// written since the last one, plus the gaps, whatever the age of the oldest
+// transaction in the database.
+//
+// Invariants (tested in test/unit/inbox_catch_up_test.cpp, and against
+// PostgreSQL in test/integration/inbox_catch_up_test.cpp):
+//   1. floor never falls; floor = lowest gap - 1, or top when there is none.
+//   2. A gap a read sees as a row stops being a gap: that read put it in
+//      the ledger.
+//   3. A gap is given up (an id never used) only when
+//      a. it is older than the patience (30 s): a writer draws its id and
+//         takes its transaction id in one INSERT (nextval takes none; the
+//         first row written does), microseconds apart; after 30 s it has one;
+//      b. and every transaction running at a read made after (a) has ended
+//         by a later read (that read's snapshot xmin reached the first one's
+//         xmax): the writer has committed, and its row was seen, or has not.
+//      The one way to miss a row: a writer stalled for more than 30 s inside
+//      one INSERT, between drawing its id and writing its row. Should the
+//      gateway push that message again, it would be stored twice.
+//   4. The shared watermark (inbox_watch, raised by the spooler to its own
+//      floor) is a floor for every reader: a cursor below it moves up to it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace txtpush {
+
+// The catch-up's common table expressions ($1 the cursor's top, $2 and $3 the
+// first and last ids of its gaps, as array literals), ending in `inbox_read`: rows caught, the ids read (an
+// array literal), the watermark, and the snapshot's xmin and xmax.
+// Autocommitted before a push's write: it holds no locks with a push's, and
+// no transaction id unless it found the plugin's rows.
+extern const char* const kInboxCatchUpSql;
+
+// What one catch-up read returns.
+struct CatchUpRead {
+    size_t caught = 0;          // the plugin's rows put in the ledger
+    std::vector<int64_t> ids;   // every id it saw, ascending
+    int64_t watermark = 0;
+    int64_t xmin = 0, xmax = 0; // its snapshot's
+};
+
+// "{1,2,3}" (PostgreSQL's array text) as numbers; an empty or malformed one
+// gives none.
+std::vector<int64_t> parse_id_array(std::string_view text);
+
+class InboxCursor {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::chrono::seconds kPatience{30};
+
+    explicit InboxCursor(std::chrono::milliseconds patience = kPatience) : patience_(patience) {}
+
+    int64_t floor() const { return floor_; }
+    int64_t top() const { return top_; }
+    // How many ids the gaps hold.
+    int64_t gap_ids() const;
+    // The catch-up's parameters after top: the gaps' first and last ids, as
+    // array literals.
+    std::string gap_firsts() const;
+    std::string gap_lasts() const;
+
+    // Takes what a catch-up read (made with this cursor's parameters) saw.
+    void read(const CatchUpRead& r, Clock::time_point now = Clock::now());
+
+private:
+    struct Gap {  // ids first..last, keyed by first
+        int64_t last;
+        Clock::time_point seen;
+        std::optional<int64_t> xmax;  // of the first read after the patience
+    };
+    void seen_as_row(int64_t id);
+    std::string gaps_literal(bool lasts) const;
+
+    std::chrono::milliseconds patience_;
+    int64_t floor_ = 0;
+    int64_t top_ = 0;
+    std::map<int64_t, Gap> gaps_;
+};
+
+}  // namespace txtpush
