@@ -15,7 +15,8 @@ do for [shape in "status1 mixed50"] {
     col = shape eq "status1" ? 4 : 5
     plot series("txtpushd", shape) using 3:col with linespoints lw 2 pt 7 title "txtpushd", \
          series("transport", shape) using 3:col with linespoints pt 5 title "transport ceiling (nginx + no-op FastCGI)", \
-         series("least_sql", shape) using 3:col with linespoints pt 9 title "database ceiling: least SQL (x: connections)", \
+         series("least_sql", shape) using 3:col with linespoints pt 9 title "database ceiling: least SQL, Moodle rows (x: connections)", \
+         series("least_ledger", shape) using 3:col with linespoints pt 11 title "database ceiling: least SQL with the ledger (x: connections)", \
          series("own_sql", shape) using 3:col with linespoints dt 2 pt 6 title "txtpushd's own SQL (diagnosis)"
 }
 unset multiplot

@@ -9,8 +9,14 @@
 #     rows, the 30 inbox rows and their 9 link rows in two INSERT ... SELECT in
 #     one transaction; no routing reads, no ledger), at the connection count
 #     (1..32) that maximises it,
-#   - the combined ceiling: both share the same cores, so 1 / (1/transport +
-#     1/database); the headline ratio is txtpushd ÷ combined,
+#   - the database ceiling with the ledger: the least SQL that writes the same
+#     Moodle rows and the same ledger rows (storing a push exactly once needs
+#     them: Moodle's tables have no unique keys): one statement per push,
+#     INSERT ... ON CONFLICT DO NOTHING on the ledger's key, the Moodle rows
+#     for what it took, no reads; at its best connection count,
+#   - the combined ceilings: transport and database share the same cores, so
+#     1 / (1/transport + 1/database); the headline ratio is txtpushd ÷ the
+#     combined ceiling with the ledger (the one without is printed too),
 #   - as a diagnosis, not a ceiling: pgbench running txtpushd's own statements
 #     (`txtpushd sql`) with as many connections as txtpushd has workers,
 # at several concurrencies, with wrk as the load generator. Writes
@@ -102,6 +108,18 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
     echo 'COMMIT;'
 } > "$dir/least-mixed50.sql"
 
+# The least SQL that writes the same Moodle rows and the same ledger rows, in
+# one statement: the ledger takes what it has not seen (ids drawn for it),
+# the Moodle rows follow for those only.
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo "WITH l AS (INSERT INTO txtpush.status_ledger (ticketnumber, status, received_at, request_id, origin, statusid) VALUES (:t, 5, to_timestamp(1764000000), 'bench', 'push', nextval('mdl_block_moodletxt_status_id_seq')) ON CONFLICT DO NOTHING RETURNING ticketnumber, status, statusid) INSERT INTO mdl_block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime) SELECT statusid, ticketnumber, status, 'Delivered To Handset', 1764000000 FROM l;"
+} > "$dir/ledger-status1.sql"
+{
+    echo '\set t random(1, 190000000) * 50'
+    echo "WITH sl AS (INSERT INTO txtpush.status_ledger (ticketnumber, status, received_at, request_id, origin, statusid) SELECT :t::bigint + g, g % 7 - 1, to_timestamp(1764000000), 'bench', 'push', nextval('mdl_block_moodletxt_status_id_seq') FROM generate_series(0, 24) AS g ON CONFLICT DO NOTHING RETURNING ticketnumber, status, statusid), s AS (INSERT INTO mdl_block_moodletxt_status (id, ticketnumber, status, statusmessage, updatetime) SELECT statusid, ticketnumber, status, 'Delivered To Handset', 1764000000 FROM sl), m AS (SELECT g, u FROM generate_series(0, 24) AS g, LATERAL unnest(CASE WHEN g % 5 = 0 THEN ARRAY[101, 102] ELSE ARRAY[100] END) AS u), il AS (INSERT INTO txtpush.inbound_ledger (ticket, userid, account, received_at, request_id, origin, inboxid) SELECT :t::bigint + 25 + g, u, 'CollegeSMS', to_timestamp(1764000000), 'bench', 'push', nextval('mdl_block_moodletxt_inbox_id_seq') FROM m ON CONFLICT DO NOTHING RETURNING ticket, userid, inboxid), i AS (INSERT INTO mdl_block_moodletxt_inbox (id, userid, ticket, messagetext, source, sourcefirstname, sourcelastname, timereceived, hasbeenread) SELECT inboxid, userid, ticket, CASE WHEN (ticket - :t::bigint - 25) % 5 = 0 THEN 'HELP with homework' ELSE 'Absent today, sorry' END, '+447700900001', 'First', 'Last', 1764000000, 0 FROM il RETURNING id, ticket - :t::bigint - 25 AS g), lu AS (INSERT INTO mdl_block_moodletxt_in_u (userid, receivedmessage) SELECT 1000 + g % 50, id FROM i WHERE g % 5 = 1) INSERT INTO mdl_block_moodletxt_in_ab (contact, receivedmessage) SELECT g % 40 + 1, id FROM i WHERE g % 5 <> 1 AND g % 8 = 2;"
+} > "$dir/ledger-mixed50.sql"
+
 # --- measurement helpers
 cpu_ticks() {  # utime+stime of every process whose command name matches $1
     local total=0 pid comm rest
@@ -176,6 +194,8 @@ for shape in status1 mixed50; do
     for conns in $db_connections; do  # the concurrency column holds the connections here
         echo "bench: $shape least SQL, $conns connections" >&2
         run_pgbench least_sql "$dir/least-$shape.sql" "$shape" "$conns" "$conns"
+        echo "bench: $shape least SQL with the ledger, $conns connections" >&2
+        run_pgbench least_ledger "$dir/ledger-$shape.sql" "$shape" "$conns" "$conns"
     done
 done
 

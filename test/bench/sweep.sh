@@ -6,7 +6,7 @@
 # of history in each of the status and inbox tables (default 1,000,000;
 # duplicates included, as the plugin leaves them), then
 #   - what refreshing the phone directory costs, and so how stale it may be
-#     (txtpush.directory_due, migration 005; README "Inbound routing"),
+#     (txtpush.directory_due, migration 005; docs/design.md "Inbound routing"),
 #   - txtpushd's throughput with the bench's pushes (wrk, c=16, BENCH_SECONDS).
 # Writes test/bench/results/size.md, size.csv and size.png.
 #
