@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -64,6 +65,17 @@ public:
         std::lock_guard lock(mutex_);
         return sent_;
     }
+    size_t size() {
+        std::lock_guard lock(mutex_);
+        return sent_.size();
+    }
+    // Pushes answered `status` among those sent from the `from`-th on.
+    int answered_from(size_t from, int status) {
+        std::lock_guard lock(mutex_);
+        int n = 0;
+        for (size_t i = from; i < sent_.size(); ++i) n += sent_[i].answer == status;
+        return n;
+    }
 
 private:
     std::atomic<int64_t> next_{kFirstTicket};
@@ -98,11 +110,6 @@ bool master_alive() {
     } catch (...) {
         return false;
     }
-}
-
-void wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
 }
 
 // Whatever happens, the next test finds the stack whole.
@@ -145,62 +152,77 @@ TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
         phases.push_back(what);
         ledger.phase = static_cast<int>(phases.size()) - 1;
     };
-    std::this_thread::sleep_for(500ms);
+    // Each fault lasts until it has shown in the answers, and the next starts
+    // once pushes are stored again: conditions with a deadline, whatever the
+    // machine's speed, never fixed durations.
+    auto until_answered = [&](int status, int n, std::string_view what) {
+        size_t from = ledger.size();
+        EXPECT_TRUE(test::wait_until([&] { return ledger.answered_from(from, status) >= n; }, 90s))
+            << what << ": fewer than " << n << " pushes answered " << status;
+    };
+    auto until_replaced = [&](const char* role, pid_t old) {
+        EXPECT_TRUE(test::wait_until([&] {
+            auto now = test::child_pids(role);
+            return !now.empty() && std::find(now.begin(), now.end(), old) == now.end();
+        }, 30s)) << "no new " << role << " replaced " << old;
+    };
+    until_answered(200, 10, "before any fault");
 
-    step("PostgreSQL stopped for 1.5 s");
+    step("PostgreSQL stopped until pushes are spooled");
     test::stack_control("pg-stop");
-    std::this_thread::sleep_for(1500ms);
+    until_answered(202, 5, "PostgreSQL stopped");
     test::stack_control("pg-start");
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "PostgreSQL back");
 
     step("a worker killed");
-    for (pid_t pid : test::child_pids("worker")) {
-        ::kill(pid, SIGKILL);
-        break;
-    }
-    std::this_thread::sleep_for(700ms);
+    pid_t worker = test::child_pids("worker").at(0);
+    ::kill(worker, SIGKILL);
+    until_replaced("worker", worker);
+    until_answered(200, 5, "after the worker was replaced");
 
     step("the spooler killed while it drains");
     test::stack_control("pg-stop");
-    std::this_thread::sleep_for(800ms);
+    until_answered(202, 5, "PostgreSQL stopped");
     test::stack_control("pg-start");
-    for (pid_t pid : test::child_pids("spooler")) ::kill(pid, SIGKILL);
-    std::this_thread::sleep_for(700ms);
+    pid_t spooler = test::child_pids("spooler").at(0);
+    ::kill(spooler, SIGKILL);
+    until_replaced("spooler", spooler);
+    until_answered(200, 5, "after the spooler was replaced");
 
     step("SIGHUP twice under load");
     test::StackConfig::reload();
     test::StackConfig::reload();
-    std::this_thread::sleep_for(500ms);
+    until_answered(200, 10, "after the reloads");
 
-    step("the runtime role loses its INSERT right for 1.5 s");
+    step("the runtime role loses its INSERT right");
     as_owner("REVOKE INSERT ON mdl_block_moodletxt_status FROM txtpush_app");
-    std::this_thread::sleep_for(1500ms);
+    until_answered(503, 3, "the right revoked");
     as_owner("GRANT INSERT ON mdl_block_moodletxt_status TO txtpush_app");
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "the right granted again");
 
-    step("statements time out for 2.5 s (status table locked, statement_timeout 2 s)");
+    step("statements time out (status table locked, request_timeout 3 s)");
     config.set({{"server", "request_timeout", "3"}});
     {
         pqxx::connection blocker(test::stack_conninfo());
         pqxx::work lock(blocker);
         lock.exec("LOCK TABLE mdl_block_moodletxt_status IN ACCESS EXCLUSIVE MODE");
-        std::this_thread::sleep_for(2500ms);
+        until_answered(202, 2, "the table locked");
         lock.abort();
     }
     config.restore();
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "the table unlocked");
 
     step("SIGTERM mid-request, then started again");
     pid_t master = test::master_pid();
     ::kill(master, SIGTERM);
-    wait_until([&] { return ::kill(master, 0) != 0; }, 20s);
+    EXPECT_TRUE(test::wait_until([&] { return ::kill(master, 0) != 0; }, 20s)) << "the master did not stop";
     test::stack_control("txtpushd-start");
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "started again");
 
     step("the whole service killed, then started again");
     test::stack_control("txtpushd-kill");
     test::stack_control("txtpushd-start");
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "started again");
 
     step("the spool filled (1 MiB) while PostgreSQL is down");
     config.set({{"spool", "max_bytes", "1048576"}});
@@ -209,12 +231,12 @@ TEST_F(FaultInjection, EveryAcknowledgedPushIsStoredExactlyOnce) {
     for (int i = 0; i < 400 && full < 3; ++i) full += push_once(ledger, 40) == 503;
     test::stack_control("pg-start");
     config.restore();
-    std::this_thread::sleep_for(700ms);
+    until_answered(200, 5, "PostgreSQL back");
 
     stop = true;
     for (auto& t : senders) t.join();
     EXPECT_GT(full, 0) << "the spool never filled";
-    wait_until([] { return spooled_files() == 0; }, 120s);
+    test::wait_until([] { return spooled_files() == 0; }, 120s);
     EXPECT_EQ(spooled_files(), 0u);
 
     // Rows per ticket, in Moodle's tables.

@@ -74,6 +74,18 @@ public:
                 }
             });
     }
+    // Answers so far, of any status.
+    int answered() {
+        std::lock_guard lock(mutex_);
+        int n = 0;
+        for (auto [status, count] : answers_) n += count;
+        return n;
+    }
+    // Waits until `n` more requests are answered than when it was called.
+    bool until_answered(int n, std::chrono::seconds limit = std::chrono::seconds(30)) {
+        int from = answered();
+        return test::wait_until([&] { return answered() >= from + n; }, limit);
+    }
     std::map<int, int> stop() {
         stop_ = true;
         for (auto& w : workers_) w.join();
@@ -103,13 +115,17 @@ protected:
 TEST_F(Pool, KilledWorkerIsReplacedAndOnlyItsRequestFails) {
     auto before = status_metrics();
     Load load(3, 100000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(load.until_answered(10));
     // A FastCGI worker (not the spooler), as the status page lists them.
     auto workers = test::child_pids("worker");
     ASSERT_FALSE(workers.empty());
     pid_t victim = workers.back();
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_TRUE(test::wait_until([&] {
+        auto now = test::child_pids("worker");
+        return now.size() == workers.size() && std::find(now.begin(), now.end(), victim) == now.end();
+    }, std::chrono::seconds(10))) << "the killed worker was not replaced";
+    EXPECT_TRUE(load.until_answered(10));
     auto answers = load.stop();
     // Stored or spooled both acknowledge the push (a worker may still be
     // waiting out a reconnect after an earlier test's database restart).
@@ -125,9 +141,10 @@ TEST_F(Pool, KilledWorkerIsReplacedAndOnlyItsRequestFails) {
 
 TEST_F(Pool, ReloadUnderLoadFailsNothingAndAppliesTheNewConfig) {
     Load load(3, 200000);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(load.until_answered(10));
     reconfigure({{"server", "workers", "3"}, {"push", "unknown_sender_name", "Nobody"}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(wait_for_idle_workers(3, std::chrono::seconds(10)));
+    EXPECT_TRUE(load.until_answered(10));
     auto answers = load.stop();
     EXPECT_EQ(answers.size(), 1u) << "every answer must be 200";
     EXPECT_GT(answers[200], 10);
@@ -172,10 +189,13 @@ TEST_F(Pool, StopUnderLoadLetsRequestsInFlightComplete) {
         lock.exec("LOCK TABLE mdl_block_moodletxt_status IN ACCESS EXCLUSIVE MODE");
         for (int i = 0; i < 2; ++i)
             in_flight.push_back(std::async(std::launch::async, [this, i] { return push(status_push(500000 + i)).status; }));
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // both workers now wait on the lock
+        ASSERT_TRUE(test::wait_until([&] {  // both workers now wait on the lock
+            return count("SELECT count(*) FROM pg_stat_activity WHERE usename = 'txtpush_app' "
+                         "AND wait_event_type = 'Lock'") == 2;
+        }, std::chrono::seconds(10)));
         size_t at = test::stack_log_size();
         ASSERT_EQ(::kill(master_pid(), SIGTERM), 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ASSERT_TRUE(wait_for_log(at, "event=stopping", std::chrono::seconds(10)));
         lock.abort();
         for (auto& f : in_flight) EXPECT_EQ(f.get(), 200);
         EXPECT_TRUE(wait_for_log(at, "event=stopped", std::chrono::seconds(15)));
@@ -328,6 +348,19 @@ bool no_signal_pending(pid_t pid, std::chrono::seconds limit) {
     return false;
 }
 
+// Whether `sig` has reached `pid`: held pending (a worker holds TERM while a
+// request runs), or taken (the process has ended, or is ending).
+bool signal_reached(pid_t pid, int sig, std::chrono::seconds limit) {
+    return test::wait_until([&] {
+        if (gone_or_zombie(pid)) return true;
+        std::istringstream status(test::read_text(fmt::format("/proc/{}/status", pid)));
+        for (std::string line; std::getline(status, line);)
+            if (line.starts_with("ShdPnd:") || line.starts_with("SigPnd:"))
+                if (std::stoull(line.substr(7), nullptr, 16) & (1ULL << (sig - 1))) return true;
+        return false;
+    }, limit);
+}
+
 // Starts txtpushd as systemd starts a socket-activated service: the listening
 // socket as fd 3, LISTEN_FDS=1, LISTEN_PID its own pid. It becomes the stack's
 // txtpushd (pid file, log).
@@ -367,9 +400,10 @@ TEST_F(Pool, AStopSignalDuringABodyReadDoesNotChangeTheAnswer) {
                   {"DOCUMENT_URI", test::kPushPath},
                   {"REQUEST_ID", "signal-mid-body"}});
     client.body(body.substr(0, body.size() / 2));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a worker now waits for the rest
+    ASSERT_TRUE(test::wait_until([] { return status_metrics()["txtpush_workers{state=\"busy\"}"] >= 1; },
+                                 std::chrono::seconds(10)));  // a worker now waits for the rest
     for (pid_t pid : workers) ::kill(pid, SIGTERM);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (pid_t pid : workers) EXPECT_TRUE(signal_reached(pid, SIGTERM, std::chrono::seconds(10))) << pid;
     client.body(body.substr(body.size() / 2));
     client.end_body();
     std::string answer = client.response();
@@ -386,14 +420,15 @@ TEST_F(Pool, AReloadWhoseWorkersCannotReachTheDatabaseNeverBlocksTheMaster) {
                                      fmt::format("\nconninfo = host=127.0.0.1 port={} dbname=x user=x", silent.port())));
     size_t at = test::stack_log_size();
     ASSERT_EQ(::kill(master_pid(), SIGHUP), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     pid_t killed = 0;  // any child alive now, of either generation
     for (pid_t pid : test::child_pids("worker"))
         if (!killed && ::kill(pid, SIGKILL) == 0) killed = pid;
     ASSERT_NE(killed, 0);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    EXPECT_FALSE(is_zombie(killed)) << "the master did not reap a dead child during the reload";
-    EXPECT_TRUE(wait_for_log(at, "event=reloaded", std::chrono::seconds(1))) << test::stack_log(at);
+    // A master that blocked on its new workers' connects (5 s each) would
+    // reap nothing and log nothing for 10 s.
+    EXPECT_TRUE(test::wait_until([&] { return ::kill(killed, 0) != 0; }, std::chrono::seconds(4)))
+        << "the master did not reap a dead child during the reload";
+    EXPECT_TRUE(wait_for_log(at, "event=reloaded", std::chrono::seconds(4))) << test::stack_log(at);
     // The new generation accepts at once and spools what it cannot store.
     HttpResponse r = push(status_push(610001));
     EXPECT_TRUE(r.status == 202 || r.status == 200) << r.status << " " << r.body;
@@ -428,13 +463,13 @@ TEST_F(Pool, ARestartUnderLoadFailsNoRequestWhenTheSocketIsHeldAsSystemdHoldsIt)
     ASSERT_TRUE(wait_for_log(at, "event=listen_inherited", std::chrono::seconds(10))) << test::stack_log(at);
     ASSERT_TRUE(wait_for_idle_workers(2, std::chrono::seconds(10)));
     Load load(4, 700000);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_TRUE(load.until_answered(20));
     ASSERT_EQ(::kill(first, SIGTERM), 0);  // systemctl restart: stop, then start
     int status = 0;
     ::waitpid(first, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     start_activated(held);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_TRUE(load.until_answered(20)) << "nothing answered after the restart";
     auto answers = load.stop();
     ::close(held);
     EXPECT_GT(answers[200], 0);

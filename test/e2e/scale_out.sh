@@ -25,7 +25,8 @@ cleanup() {
     done
     [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null || true
     [ -f "$work/pgbouncer/pgbouncer.pid" ] && kill -INT "$(cat "$work/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
-    sleep 0.3
+    # Until nginx and PgBouncer have gone (their pid files are removed on exit).
+    for _ in $(seq 1 50); do [ -f "$work/nginx.pid" ] || [ -f "$work/pgbouncer/pgbouncer.pid" ] || break; sleep 0.1; done
     rm -rf "$work"
 }
 psql_stack() { runuser -u postgres -- sh -c "cd / && psql -tAq -h $pgdir -p $pgport -d txtpush -v ON_ERROR_STOP=1 -c \"$1\""; }
@@ -126,13 +127,20 @@ client() {
         i=$((i + 1))
     done
 }
+# Answers so far; waits (at most 60 s) until there are $1 more.
+answered() { cat "$work"/load/* 2>/dev/null | wc -l; }
+until_answered() {
+    local target=$(( $(answered) + $1 ))
+    for _ in $(seq 1 600); do [ "$(answered)" -ge "$target" ] && return 0; sleep 0.1; done
+    echo "fewer than $1 more answers within 60 s" >&2; return 1
+}
 for c in 1 2 3 4; do client "$c" & done
-sleep 2
-before_kill=$(cat "$work"/load/* | wc -l)
+until_answered 40
+before_kill=$(answered)
 pkill -KILL -P "${pids[a]}" || true
 kill -KILL "${pids[a]}"
 unset 'pids[a]'
-sleep 2
+until_answered 40  # instance b alone, through nginx's failover
 touch "$work/stop"
 wait $(jobs -p | grep -v "${pids[b]}") 2>/dev/null || true
 for _ in $(seq 1 50); do [ "$(jobs -rp | wc -l)" -le 1 ] && break; sleep 0.1; done
