@@ -2,11 +2,14 @@
 // FastCGI pool or one of the operator commands.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <optional>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "config.hpp"
@@ -269,51 +272,93 @@ int run_hash_password() {
     return kExitOk;
 }
 
-}  // namespace
+// What the command line gave.
+struct Args {
+    std::string config_path = "/etc/txtpush/txtpushd.conf";
+    std::string owner_conninfo, role, action, item;
+    bool plan_only = false;
+};
 
-// A subcommand described as the man page describes it.
-CLI::App* command(CLI::App& app, std::string_view name) {
-    return app.add_subcommand(std::string(name), std::string(command_doc(name).what));
+// One operator command: its name (its help line is the man page's), whether
+// it reads the config (-c after it too), its own arguments, what it runs.
+struct Command {
+    std::string_view name;
+    bool reads_config;
+    std::function<void(CLI::App&, Args&)> arguments;
+    std::function<int(const Args&, Log&)> run;
+};
+
+void owner_conninfo(CLI::App& sub, Args& a) {
+    sub.add_option("--conninfo", a.owner_conninfo, "connect as this (the owner of Moodle's tables), not [database] conninfo");
 }
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> all = {
+        {"migrate", true,
+         [](CLI::App& sub, Args& a) {
+             sub.add_flag("--plan", a.plan_only, "print what migrate would do, change nothing");
+             owner_conninfo(sub, a);
+         },
+         [](const Args& a, Log& log) { return run_migrate(a.config_path, a.owner_conninfo, a.plan_only, log); }},
+        {"uninstall", true, owner_conninfo,
+         [](const Args& a, Log& log) { return run_uninstall(a.config_path, a.owner_conninfo, log); }},
+        {"grants", true,
+         [](CLI::App& sub, Args& a) {
+             sub.add_option("role", a.role, "the database role txtpushd connects as")->required();
+         },
+         [](const Args& a, Log& log) { return run_grants(a.config_path, a.role, log); }},
+        {"check-config", true, nullptr, [](const Args& a, Log& log) { return run_check_config(a.config_path, log); }},
+        {"check", true, nullptr, [](const Args& a, Log&) { return run_check(a.config_path); }},
+        {"validate", false,
+         [](CLI::App& sub, Args& a) { sub.add_option("file", a.item, "the XML document (- for stdin)")->required(); },
+         [](const Args& a, Log&) { return run_validate(a.item); }},
+        {"hash-password", false, nullptr, [](const Args&, Log&) { return run_hash_password(); }},
+        {"sql", true, nullptr, [](const Args& a, Log& log) { return run_print_sql(a.config_path, log); }},
+        {"spool", true,
+         [](CLI::App& sub, Args& a) {
+             sub.add_option("action", a.action, "list, show or replay")
+                 ->required()
+                 ->check(CLI::IsMember({"list", "show", "replay"}));
+             sub.add_option("id", a.item, "spool id (for show)");
+         },
+         [](const Args& a, Log& log) { return run_spool_command(a.config_path, a.action, a.item, log); }},
+        {"quarantine", true,
+         [](CLI::App& sub, Args& a) {
+             sub.add_option("action", a.action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
+             sub.add_option("name", a.item, "file name (for show)");
+         },
+         [](const Args& a, Log& log) { return run_quarantine_command(a.config_path, a.action, a.item, log); }},
+        {"reroute", true, nullptr, [](const Args& a, Log& log) { return run_reroute(a.config_path, log); }},
+    };
+    return all;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"txtpushd: receives the SMS gateway's push requests behind nginx (FastCGI)"};
     app.set_version_flag("--version", "txtpushd " + std::string(kVersion));
-    std::string config_path = "/etc/txtpush/txtpushd.conf";
-    app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+    Args args;
+    app.add_option("-c,--config", args.config_path, "configuration file")->capture_default_str();
     app.require_subcommand(0, 1);
-    std::string owner_conninfo, role, action, item;
-    bool plan_only = false;
-    auto* migrate_cmd = command(app, "migrate");
-    migrate_cmd->add_flag("--plan", plan_only, "print what migrate would do, change nothing");
-    auto* uninstall_cmd = command(app, "uninstall");
-    for (auto* sub : {migrate_cmd, uninstall_cmd})
-        sub->add_option("--conninfo", owner_conninfo, "connect as this (the owner of Moodle's tables), not [database] conninfo");
-    auto* grants_cmd = command(app, "grants");
-    grants_cmd->add_option("role", role, "the database role txtpushd connects as")->required();
-    auto* check_cmd = command(app, "check-config");
-    auto* site_check_cmd = command(app, "check");
-    auto* validate_cmd = command(app, "validate");
-    validate_cmd->add_option("file", item, "the XML document (- for stdin)")->required();
-    auto* hash_cmd = command(app, "hash-password");
-    auto* sql_cmd = command(app, "sql");
-    auto* spool_cmd = command(app, "spool");
-    spool_cmd->add_option("action", action, "list, show or replay")
-        ->required()
-        ->check(CLI::IsMember({"list", "show", "replay"}));
-    spool_cmd->add_option("id", item, "spool id (for show)");
-    auto* quarantine_cmd = command(app, "quarantine");
-    quarantine_cmd->add_option("action", action, "list or show")->required()->check(CLI::IsMember({"list", "show"}));
-    quarantine_cmd->add_option("name", item, "file name (for show)");
-    auto* reroute_cmd = command(app, "reroute");
-    for (auto* sub : {migrate_cmd, uninstall_cmd, grants_cmd, check_cmd, site_check_cmd, spool_cmd, quarantine_cmd,
-                      sql_cmd, reroute_cmd})
-        sub->add_option("-c,--config", config_path, "configuration file");
+    // The documented commands (fcgi/reference.cpp, which the man page and the
+    // docs print), each with what it does here: one is never without the other.
+    std::vector<std::pair<CLI::App*, const Command*>> given;
+    for (const CommandDoc& doc : command_docs()) {
+        if (doc.name.empty()) continue;  // the service itself
+        auto c = std::find_if(commands().begin(), commands().end(), [&](const Command& k) { return k.name == doc.name; });
+        if (c == commands().end()) throw std::logic_error("documented command without code: " + std::string(doc.name));
+        CLI::App* sub = app.add_subcommand(std::string(c->name), std::string(doc.what));
+        if (c->reads_config) sub->add_option("-c,--config", args.config_path, "configuration file");
+        if (c->arguments) c->arguments(*sub, args);
+        given.emplace_back(sub, &*c);
+    }
+    if (given.size() != commands().size()) throw std::logic_error("a command is not documented in fcgi/reference.cpp");
     // The man pages and the tables of docs/operations.md, generated from the code (hidden).
     auto* reference_cmd = app.add_subcommand("reference", "print generated documentation")->group("");
     std::vector<std::string> references;
     for (std::string_view name : reference_names()) references.emplace_back(name);
-    reference_cmd->add_option("what", action, "which")->required()->check(CLI::IsMember(references));
+    reference_cmd->add_option("what", args.action, "which")->required()->check(CLI::IsMember(references));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -321,20 +366,11 @@ int main(int argc, char** argv) {
     }
 
     Log log;
-    if (*migrate_cmd) return run_migrate(config_path, owner_conninfo, plan_only, log);
-    if (*uninstall_cmd) return run_uninstall(config_path, owner_conninfo, log);
-    if (*grants_cmd) return run_grants(config_path, role, log);
-    if (*check_cmd) return run_check_config(config_path, log);
-    if (*site_check_cmd) return run_check(config_path);
-    if (*validate_cmd) return run_validate(item);
-    if (*hash_cmd) return run_hash_password();
-    if (*sql_cmd) return run_print_sql(config_path, log);
-    if (*reroute_cmd) return run_reroute(config_path, log);
-    if (*spool_cmd) return run_spool_command(config_path, action, item, log);
-    if (*quarantine_cmd) return run_quarantine_command(config_path, action, item, log);
+    for (auto [sub, c] : given)
+        if (*sub) return c->run(args, log);
     if (*reference_cmd) {
-        std::cout << reference(action, kVersion);
+        std::cout << reference(args.action, kVersion);
         return kExitOk;
     }
-    return run_service(config_path, log);
+    return run_service(args.config_path, log);
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "credentials.hpp"
+#include "deadline.hpp"
 #include "log.hpp"
 #include "result.hpp"
 
@@ -21,8 +22,6 @@ namespace txtpush {
 // name -> value, as {schema}.moodletxt_settings() returns them.
 using MoodleTxtSettings = std::map<std::string, std::string>;
 
-// When the request in hand must have its answer (nothing: no request's).
-using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
 class CredentialSource {
 public:

@@ -16,7 +16,7 @@ int64_t unix_now() {
 
 
 PushHandler::PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator,
-                         PushStore& store, Spool& spool, Quarantine& quarantine, const Log& log, Clock clock,
+                         PushSink& store, SpoolSink& spool, RefusedSink& quarantine, const Log& log, Clock clock,
                          PhaseObserver observer)
     : config_(config),
       credentials_(credentials),

@@ -16,8 +16,7 @@
 #include "outcome.hpp"
 #include "phase.hpp"
 #include "push_credentials.hpp"
-#include "push_store.hpp"
-#include "spool.hpp"
+#include "push_sinks.hpp"
 #include "xml_validator.hpp"
 
 namespace txtpush {
@@ -49,8 +48,9 @@ public:
 
     using PhaseObserver = std::function<void(Phase)>;
 
-    PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator, PushStore& store,
-                Spool& spool, Quarantine& quarantine, const Log& log, Clock clock, PhaseObserver observer = nullptr);
+    PushHandler(const Config& config, CredentialSource& credentials, PushValidator& validator, PushSink& store,
+                SpoolSink& spool, RefusedSink& quarantine, const Log& log, Clock clock,
+                PhaseObserver observer = nullptr);
 
     Response handle_push(const Request& request);
 
@@ -64,9 +64,9 @@ private:
     const Config& config_;
     CredentialSource& credentials_;
     PushValidator& validator_;
-    PushStore& store_;
-    Spool& spool_;
-    Quarantine& quarantine_;
+    PushSink& store_;
+    SpoolSink& spool_;
+    RefusedSink& quarantine_;
     const Log& log_;
     Clock clock_;
     PhaseObserver observer_;

@@ -29,6 +29,7 @@
 #include "log.hpp"
 #include "push_credentials.hpp"
 #include "push_document.hpp"
+#include "push_sinks.hpp"
 #include "result.hpp"
 #include "routing.hpp"
 #include "store_statements.hpp"
@@ -58,7 +59,7 @@ std::string conninfo_with_timeouts(const std::string& conninfo, std::chrono::mil
 // refuses these values: data exceptions, integrity violations).
 ErrorKind classify_sqlstate(std::string_view sqlstate);
 
-class PushStore {
+class PushStore : public PushSink {
 public:
     PushStore(StoreOptions options, const Log& log);
     ~PushStore();
@@ -74,7 +75,7 @@ public:
     // spooled instead); every connect and statement gets what remains of
     // it. Without one: a statement budget from now.
     Result<StoreReport> store(const Push& push, int64_t now, std::string_view request_id = "",
-                              Deadline deadline = std::nullopt);
+                              Deadline deadline = std::nullopt) override;
 
     // Routes again the inbound SMS kept in txtpush_unrouted (after an
     // operator fixed the account or its default user); rows that now reach

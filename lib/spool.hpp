@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "file_queue.hpp"
+#include "push_sinks.hpp"
 #include "result.hpp"
 
 namespace txtpush {
@@ -41,7 +42,7 @@ struct SpoolUsage {
     void forget(size_t writer) { in_flight.at(writer).store(0); }
 };
 
-class Spool {
+class Spool : public SpoolSink {
 public:
     // `usage` is shared with the other processes of one spool; without it the
     // spool counts its folder itself (the command-line tools).
@@ -53,7 +54,7 @@ public:
     // (in this writer's in_flight) before the write and checked against what
     // is written plus every writer's reservation, so concurrent writers never
     // overshoot max_bytes.
-    Result<std::string> put(std::string_view xml, int64_t received, std::string_view request_id);
+    Result<std::string> put(std::string_view xml, int64_t received, std::string_view request_id) override;
 
     std::vector<QueuedFile> list() const { return files_.list(kSuffix); }
     Result<SpooledPush> read(const std::string& id) const;
@@ -92,12 +93,13 @@ private:
 
 // Refused pushes kept for the operator, with the reason; bounded in count and
 // bytes, the oldest dropped first. Best effort: never fails a request.
-class Quarantine {
+class Quarantine : public RefusedSink {
 public:
     Quarantine(std::string dir, size_t max_files, uint64_t max_bytes)
         : files_(std::move(dir)), max_files_(max_files), max_bytes_(max_bytes) {}
 
-    void keep(std::string_view xml, std::string_view reason, std::string_view peer, std::string_view request_id);
+    void keep(std::string_view xml, std::string_view reason, std::string_view peer,
+              std::string_view request_id) override;
     std::vector<QueuedFile> list() const { return files_.list(kSuffix); }
     Result<std::string> read(const std::string& name) const { return files_.read(name); }
 
