@@ -9,5 +9,5 @@ apt-get install -y -qq --no-install-recommends \
     libfcgi-dev libxml2-dev libpqxx-dev libfmt-dev libinih-dev libcli11-dev \
     libphonenumber-dev libsystemd-dev libssl-dev libgtest-dev \
     postgresql-15 postgresql-client-15 nginx-light pgbouncer \
-    clang wrk gnuplot-nox linux-perf \
+    clang wrk gnuplot-nox linux-perf stress-ng \
     dpkg-dev file lintian man-db groff-base prometheus systemd >/dev/null

@@ -9,7 +9,8 @@
 # Writes test/bench/results/long-transaction.md and .csv.
 #
 #   test/bench/long-transaction.sh   (as root, after run.sh's dependencies;
-#                                     BENCH_BUILD picks the build to measure)
+#                                     BENCH_BUILD picks the build to measure,
+#                                     BENCH_SKIP_BUILD=1 measures it as it is)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -22,8 +23,10 @@ out=$here/results
 port=19380
 pgbin=/usr/lib/postgresql/15/bin
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target txtpushd >/dev/null
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
+    cmake --build "$build" -j"$(nproc)" --target txtpushd >/dev/null
+fi
 
 holder=""
 cleanup() {
@@ -47,10 +50,11 @@ rate() {  # run index -> req/s of mixed50 over one window
 }
 inbox_rows() { psql_run -c "SELECT count(*) FROM mdl_block_moodletxt_inbox"; }
 
-echo "build,window,open_transaction_age_s,inbox_rows_since_it_began,mixed50_req_s" > "$out/long-transaction.csv"
+csv=$out/long-transaction.csv
+[ -f "$csv" ] && [ "${LONGTX_APPEND:-0}" = 1 ] || echo "build,window,open_transaction_age_s,inbox_rows_since_it_began,mixed50_req_s" > "$csv"
 echo "long-transaction: without an open transaction" >&2
 r=$(rate 0)
-echo "$label,0,,,$r" >> "$out/long-transaction.csv"
+echo "$label,0,,,$r" >> "$csv"
 
 # The transaction: it writes a row (so it has a transaction id, the oldest),
 # then waits.
@@ -66,19 +70,21 @@ for w in $(seq 1 "$windows"); do
     echo "long-transaction: window $w of $windows with the transaction open" >&2
     r=$(rate "$w")
     age=$(psql_run -c "SELECT round(extract(epoch FROM now() - xact_start)) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(86400)%' AND pid <> pg_backend_pid()")
-    echo "$label,$w,$age,$(( $(inbox_rows) - start_rows )),$r" >> "$out/long-transaction.csv"
+    echo "$label,$w,$age,$(( $(inbox_rows) - start_rows )),$r" >> "$csv"
 done
 
 {
     echo "# txtpush: pushes while a transaction elsewhere stays open"
     echo
-    echo "$(date -u +%Y-%m-%d), $(nproc) cores; one run of \`test/bench/long-transaction.sh\` on $label: mixed50 (25 status"
+    echo "$(date -u +%Y-%m-%d), $(nproc) cores; \`test/bench/long-transaction.sh\` (one run per build): mixed50 (25 status"
     echo "updates + 25 inbound SMS), wrk c=16, 8 workers, ${window} s per window; from window 1 on, a transaction that"
     echo "has written a row stays open."
     echo
-    echo "| window | open transaction's age s | inbox rows written since it began | mixed50 req/s |"
-    echo "|---|---|---|---|"
-    awk -F, 'NR > 1 {printf "| %s | %s | %s | %.0f |\n", ($2 == 0 ? "before" : $2), ($3 == "" ? "-" : $3), ($4 == "" ? "-" : $4), $5}' "$out/long-transaction.csv"
-    awk -F, 'NR == 2 {base = $5} NR > 2 {last = $5} END {if (base > 0) printf "\nLast window: %.0f%% of the rate without the open transaction.\n", 100 * last / base}' "$out/long-transaction.csv"
+    echo "| build | window | open transaction's age s | inbox rows written since it began | mixed50 req/s |"
+    echo "|---|---|---|---|---|"
+    awk -F, 'NR > 1 {printf "| %s | %s | %s | %s | %.0f |\n", $1, ($2 == 0 ? "before" : $2), ($3 == "" ? "-" : $3), ($4 == "" ? "-" : $4), $5}' "$csv"
+    echo
+    awk -F, 'NR > 1 && $2 == 0 {base[$1] = $5; order[++n] = $1} NR > 1 && $2 > 0 {last[$1] = $5}
+             END {for (i = 1; i <= n; i++) { b = order[i]; if (base[b] > 0) printf "%s: last window at %.0f%% of the rate without the open transaction.\n", b, 100 * last[b] / base[b] }}' "$csv"
 } > "$out/long-transaction.md"
 cat "$out/long-transaction.md"

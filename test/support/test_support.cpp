@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -52,9 +53,15 @@ std::string stack_conninfo() {
     return fmt::format("host={} port=5432 dbname=txtpush user=postgres", pgdir);  // the stack's default port
 }
 
+// The port the stack's nginx listens on, read from its config: the tests talk
+// to the stack they were given, whatever port its build chose.
 int stack_http_port() {
-    const char* port = std::getenv("TXTPUSH_TEST_HTTP_PORT");
-    return port ? std::atoi(port) : 18080;
+    std::ifstream conf(stack_dir() + "/nginx.conf");
+    std::smatch match;
+    static const std::regex listen(R"(listen 127\.0\.0\.1:(\d+);)");
+    for (std::string line; std::getline(conf, line);)
+        if (std::regex_search(line, match, listen)) return std::stoi(match[1]);
+    throw std::runtime_error("no listen line in " + stack_dir() + "/nginx.conf");
 }
 
 void stack_control(std::string_view action) {
