@@ -26,6 +26,7 @@
 #include "site_check.hpp"
 #include "spool.hpp"
 #include "spool_replay.hpp"
+#include "store_statements.hpp"
 #include "text.hpp"
 #include "version.hpp"
 #include "xml_validator.hpp"
@@ -201,6 +202,9 @@ int run_print_sql(const std::string& path, const Log& log) {
     auto found = names_of(path, log);
     if (!found) return kExitBadConfig;
     const DbNames& names = *found;
+    std::cout << "-- session\n";
+    for (const SessionSetting& s : session_settings()) std::cout << "SET " << s.name << " = " << s.value << ";\n";
+    std::cout << "\n";
     for (const auto& [name, sql] : prepared_statements(names)) std::cout << "-- " << name << sql << ";\n\n";
     return kExitOk;
 }

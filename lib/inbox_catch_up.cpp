@@ -27,7 +27,10 @@ watch AS (
            CASE WHEN timereceived BETWEEN 0 AND 32503680000 THEN to_timestamp(timereceived) ELSE now() END,
            'moodle', id
     FROM seen s
-    WHERE NOT EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.inboxid = s.id)
+    -- A probe of the ledger's inboxid index per row read, whatever the plan
+    -- believes: a generic plan takes a third of the inbox to be above the
+    -- cursor, and as an anti-join it hashed the whole ledger (600 ms a push).
+    WHERE (SELECT true FROM {schema}.inbound_ledger l WHERE l.inboxid = s.id LIMIT 1) IS NULL
     ORDER BY ticket, userid
     ON CONFLICT DO NOTHING
     RETURNING 1

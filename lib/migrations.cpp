@@ -35,10 +35,17 @@ constexpr std::string_view kLegacyIndexes[] = {
     "user_txtpush_phone2_ix", "block_moodletxt_ab_entry_txtpush_phone_ix",
 };
 
+}  // namespace
+
 // txtpush's own tables; uninstall refuses a schema holding anything else.
-const std::set<std::string> kOwnTables = {"schema_version",  "status_ledger",         "inbound_ledger", "unrouted",
-                                          "flags",           "phone_directory",       "phone_directory_state",
-                                          "inbox_watch",     "phone_directory_buckets"};
+const std::set<std::string>& own_tables() {
+    static const std::set<std::string> all = {"schema_version",        "status_ledger", "inbound_ledger",
+                                              "unrouted",              "flags",         "phone_directory",
+                                              "phone_directory_state", "inbox_watch",   "phone_directory_buckets"};
+    return all;
+}
+
+namespace {
 
 struct MoodleTable {
     std::string name;                  // without prefix
@@ -213,7 +220,7 @@ Result<bool> uninstall(pqxx::connection& conn, const DbNames& names) {
             "WHERE s.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
             names.schema);
         for (const auto& row : foreign)
-            if (!kOwnTables.count(row[0].as<std::string>()))
+            if (!own_tables().count(row[0].as<std::string>()))
                 return fail(ErrorKind::permanent,
                             fmt::format("schema {} holds {}, which is not txtpush's: nothing dropped", names.schema,
                                         row[0].as<std::string>()));

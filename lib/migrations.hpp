@@ -11,6 +11,7 @@
 
 #include <pqxx/pqxx>
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,9 @@ Result<int> schema_version(pqxx::connection& conn, const DbNames& names);
 
 // Drops txtpush's schema and everything in it; nothing of Moodle's.
 Result<bool> uninstall(pqxx::connection& conn, const DbNames& names);
+
+// txtpush's own tables, as the migrations create them (uninstall refuses a
+// schema holding anything else; integration test DropIn.TheOwnTablesAreWhatTheMigrationsCreate).
+const std::set<std::string>& own_tables();
 
 }  // namespace txtpush

@@ -185,15 +185,8 @@ private:
     const long long full_timeout_ms;
     long long timeout_ms;
     static std::string session_settings(const StoreOptions& options, std::string_view set) {
-        // "200 means committed" must not depend on the server's default.
-        std::string sql = fmt::format("{} synchronous_commit = on; ", set);
-        // Every lookup here goes by key. A plan cached while a table was
-        // small (a new mirror, a fresh ledger) would scan it for ever after:
-        // a push would then cost as much as the table is large.
-        sql += fmt::format("{} enable_seqscan = off; ", set);
-        // That inflates the cost of any scan left, which would otherwise
-        // trigger JIT compilation (100+ ms) for a statement of a millisecond.
-        sql += fmt::format("{} jit = off; ", set);
+        std::string sql;
+        for (const SessionSetting& s : txtpush::session_settings()) sql += fmt::format("{} {} = {}; ", set, s.name, s.value);
         if (options.statement_timeout_ms > 0)
             sql += fmt::format("{} statement_timeout = {}; ", set, options.statement_timeout_ms);
         return sql;

@@ -1,5 +1,7 @@
 #include "row_plan.hpp"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,19 +11,30 @@
 
 namespace txtpush {
 
+const std::vector<ColumnWidth>& column_widths() {
+    static const std::vector<ColumnWidth> all = {
+        {"{prefix}block_moodletxt_status", "statusmessage", 100},
+        {"{prefix}block_moodletxt_inbox", "source", 20},
+        {"{prefix}block_moodletxt_inbox", "sourcefirstname", 50},
+        {"{prefix}block_moodletxt_inbox", "sourcelastname", 50},
+        {"{schema}.unrouted", "destination", 255},
+        {"{schema}.unrouted", "destinationaccount", 255},
+    };
+    return all;
+}
+
 namespace {
 
-// Column widths the values are cut to (VARCHAR(n) of the Moodle tables).
-constexpr size_t kStatusMessageChars = 100;
-constexpr size_t kSourceChars = 20;
-constexpr size_t kNameChars = 50;
-constexpr size_t kUnroutedTextChars = 255;
+size_t width_of(std::string_view column) {
+    for (const ColumnWidth& w : column_widths())
+        if (w.column == column) return w.chars;
+    throw std::logic_error("no width for column " + std::string(column));  // a bug: every call names a listed one
+}
 
 }  // namespace
 
-std::string Flags::fit(std::string_view value, size_t max_chars, int64_t ticket, std::string_view kind,
-                       std::string_view column) {
-    std::string out = truncate_utf8(value, max_chars);
+std::string Flags::fit(std::string_view value, int64_t ticket, std::string_view kind, std::string_view column) {
+    std::string out = truncate_utf8(value, width_of(column));
     if (out.size() != value.size()) {
         ++truncated_;
         add(ticket, kind, fmt::format("truncated_{}", column), value);
@@ -39,7 +52,7 @@ JsonRows status_rows(const Push& push, int64_t now, Flags& flags, size_t& distin
         rows.row()
             .field("ticketnumber", s->ticket)
             .field("status", int64_t{s->status})
-            .field("statusmessage", flags.fit(s->message, kStatusMessageChars, s->ticket, "status", "statusmessage"))
+            .field("statusmessage", flags.fit(s->message, s->ticket, "status", "statusmessage"))
             .field("updatetime", now);
     return rows;
 }
@@ -53,9 +66,9 @@ JsonRows inbox_rows(std::vector<InboxRow> routed, Flags& flags) {
             .field("userid", r.userid)
             .field("ticket", r.ticket)
             .field("messagetext", r.messagetext)
-            .field("source", flags.fit(r.source, kSourceChars, r.ticket, "inbound", "source"))
-            .field("firstname", flags.fit(r.firstname, kNameChars, r.ticket, "inbound", "sourcefirstname"))
-            .field("lastname", flags.fit(r.lastname, kNameChars, r.ticket, "inbound", "sourcelastname"))
+            .field("source", flags.fit(r.source, r.ticket, "inbound", "source"))
+            .field("firstname", flags.fit(r.firstname, r.ticket, "inbound", "sourcefirstname"))
+            .field("lastname", flags.fit(r.lastname, r.ticket, "inbound", "sourcelastname"))
             .field("timereceived", r.timereceived)
             .field("sender_user", r.sender_user)
             .field("contact", r.contact)
@@ -71,9 +84,9 @@ JsonRows unrouted_rows(const std::vector<UnroutedRow>& routed, int64_t now, Flag
             .field("messagetext", u.sms->text)
             .field("source", u.source)  // kept whole: TEXT
             .field("destination",
-                   flags.fit(u.sms->destination, kUnroutedTextChars, u.sms->ticket, "inbound", "destination"))
+                   flags.fit(u.sms->destination, u.sms->ticket, "inbound", "destination"))
             .field("destinationaccount",
-                   flags.fit(u.sms->account, kUnroutedTextChars, u.sms->ticket, "inbound", "destinationaccount"))
+                   flags.fit(u.sms->account, u.sms->ticket, "inbound", "destinationaccount"))
             .field("timereceived", u.sms->date)
             .field("reason", u.reason)
             .field("timestored", now);

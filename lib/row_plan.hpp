@@ -13,6 +13,18 @@
 
 namespace txtpush {
 
+// The columns txtpush writes text into that have a width (VARCHAR(n), in
+// characters): Moodle's as its DDL has them, txtpush's as the migrations
+// do. Longer values are cut and flagged. One list: integration test
+// DropIn.TheColumnWidthsAreTheDatabases checks each against a database
+// Moodle created and migrate completed.
+struct ColumnWidth {
+    std::string_view table;   // as the SQL names it: {prefix}... or {schema}....
+    std::string_view column;  // unique in this list
+    size_t chars;
+};
+const std::vector<ColumnWidth>& column_widths();
+
 // Values stored otherwise than received, written to txtpush_flags.
 class Flags {
 public:
@@ -27,9 +39,9 @@ public:
             .field("timestored", now_);
     }
 
-    // The value cut to its column; a cut is flagged as truncated_<column>.
-    std::string fit(std::string_view value, size_t max_chars, int64_t ticket, std::string_view kind,
-                    std::string_view column);
+    // The value cut to its column's width (column_widths()); a cut is
+    // flagged as truncated_<column>.
+    std::string fit(std::string_view value, int64_t ticket, std::string_view kind, std::string_view column);
 
     const JsonRows& rows() const { return rows_; }
     size_t truncated() const { return truncated_; }

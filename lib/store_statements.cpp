@@ -160,6 +160,19 @@ WHERE routed = 0 AND EXISTS (SELECT 1 FROM {schema}.inbound_ledger l WHERE l.tic
 
 }  // namespace
 
+const std::vector<SessionSetting>& session_settings() {
+    static const std::vector<SessionSetting> all = {
+        {"synchronous_commit", "on", "200 means committed, whatever the server's default"},
+        {"enable_seqscan", "off",
+         "every lookup goes by key: a plan cached while a table was small (a new mirror, a fresh ledger) would "
+         "scan it for ever after, and a push would cost as much as the table is large"},
+        {"jit", "off",
+         "the inflated cost of any scan left would trigger JIT compilation (100+ ms) for a statement of a "
+         "millisecond"},
+    };
+    return all;
+}
+
 std::vector<std::pair<std::string, std::string>> prepared_statements(const DbNames& names) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const Statement& st : all_statements())

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include <map>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,15 @@
 #include "db_names.hpp"
 
 namespace txtpush {
+
+// The settings every session of txtpushd runs with (name, value), and why:
+// the store sets them per session (per transaction behind a pooler), `txtpushd
+// sql` prints them, the bench's database ceilings and the PgBouncer test take
+// them from there.
+struct SessionSetting {
+    std::string_view name, value, why;
+};
+const std::vector<SessionSetting>& session_settings();
 
 // The statements a worker prepares, with the names applied (name, SQL):
 // what `txtpushd sql` prints and the benchmark's database ceiling runs.

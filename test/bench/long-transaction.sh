@@ -9,6 +9,7 @@
 # Writes test/bench/results/long-transaction.md and .csv.
 #
 #   test/bench/long-transaction.sh   (as root, after run.sh's dependencies;
+#                                     LONGTX_OPEN=0: the same windows, no transaction;
 #                                     BENCH_BUILD picks the build to measure,
 #                                     BENCH_SKIP_BUILD=1 measures it as it is)
 set -euo pipefail
@@ -57,19 +58,24 @@ r=$(rate 0)
 echo "$label,0,,,$r" >> "$csv"
 
 # The transaction: it writes a row (so it has a transaction id, the oldest),
-# then waits.
-"$pgbin/psql" -q -X -h "$(cat "$dir/pgdir")" -U postgres -d txtpush \
-    -c "BEGIN; INSERT INTO bench_cron VALUES ('backup started'); SELECT pg_sleep(86400);" >/dev/null 2>&1 &
-holder=$!
-for _ in $(seq 1 100); do
-    [ "$(psql_run -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(86400)%' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")" = 1 ] && break
-    sleep 0.1
-done
+# then waits. LONGTX_OPEN=0 runs the same windows without it (the control:
+# what the growing tables alone cost).
+if [ "${LONGTX_OPEN:-1}" = 1 ]; then
+    "$pgbin/psql" -q -X -h "$(cat "$dir/pgdir")" -U postgres -d txtpush \
+        -c "BEGIN; INSERT INTO bench_cron VALUES ('backup started'); SELECT pg_sleep(86400);" >/dev/null 2>&1 &
+    holder=$!
+    for _ in $(seq 1 100); do
+        [ "$(psql_run -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(86400)%' AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")" = 1 ] && break
+        sleep 0.1
+    done
+fi
+started_at=$(date +%s)
 start_rows=$(inbox_rows)
 for w in $(seq 1 "$windows"); do
     echo "long-transaction: window $w of $windows with the transaction open" >&2
     r=$(rate "$w")
     age=$(psql_run -c "SELECT round(extract(epoch FROM now() - xact_start)) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(86400)%' AND pid <> pg_backend_pid()")
+    [ -n "$age" ] || age="none ($(( $(date +%s) - started_at )) s)"
     echo "$label,$w,$age,$(( $(inbox_rows) - start_rows )),$r" >> "$csv"
 done
 

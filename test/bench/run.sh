@@ -71,6 +71,8 @@ nginx -c "$dir/noop-nginx.conf" -p "$dir"
 # --- pgbench scripts: txtpushd's own statements, parameters as SQL expressions
 "$build/txtpushd" sql -c "$dir/txtpushd.conf" > "$dir/statements.sql"
 statement() { awk -v n="-- $1" '$0 == n {on = 1; next} on && /^$/ {exit} on' "$dir/statements.sql"; }  # ends with ;
+# The ceilings run with txtpushd's own session settings ("SET name = value;" -> "-c name=value").
+session_options=$(statement session | sed -E 's/^SET ([a-z_]+) = ([^;]+);$/-c \1=\2/' | tr '\n' ' ')
 # $1 the rows; the request id ($2) and arrival time ($3) are fixed here.
 with_param() {
     local sql; sql=$(statement "$1"); sql=${sql//"$2"/$3}; sql=${sql//'$2'/"'bench'"}
@@ -174,7 +176,7 @@ run_pgbench() {  # target script shape concurrency connections
     rm -f "$dir"/pgbench_log.*
     before=$(cpu_snapshot)
     # With the session settings txtpushd uses (lib/push_store.cpp, Session).
-    log=$(cd "$dir" && PGOPTIONS="-c enable_seqscan=off -c jit=off -c synchronous_commit=on" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$(( conns < 2 ? conns : 2 ))" -T "$seconds" \
+    log=$(cd "$dir" && PGOPTIONS="$session_options" "$pgbin/pgbench" -h "$pghost" -U postgres -n -M prepared -c "$conns" -j "$(( conns < 2 ? conns : 2 ))" -T "$seconds" \
         -l --log-prefix=pgbench_log -f "$script" txtpush 2>&1)
     after=$(cpu_snapshot)
     local tps p50 p99

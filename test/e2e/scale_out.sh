@@ -33,10 +33,14 @@ psql_stack() { runuser -u postgres -- sh -c "cd / && psql -tAq -h $pgdir -p $pgp
 trap cleanup EXIT
 fail() { echo "scale-out: $*" >&2; exit 1; }
 
-# PgBouncer as docs/operations.md "Scaling out" configures it.
+# PgBouncer as docs/operations.md "Scaling out" configures it: connect_query
+# is txtpushd's own session settings, as `txtpushd sql` prints them.
+connect_query=$("$build/txtpushd" sql -c "$stack/txtpushd.conf" |
+    awk '$0 == "-- session" {on = 1; next} on && /^$/ {on = 0} on' | tr '\n' ' ' | sed 's/ $//')  # reads it all: no SIGPIPE
+case "$connect_query" in *"SET enable_seqscan = off;"*) ;; *) fail "no session settings from txtpushd sql: $connect_query" ;; esac
 cat >"$work/pgbouncer/pgbouncer.ini" <<CONF
 [databases]
-txtpush = host=$pgdir port=$pgport dbname=txtpush connect_query='SET enable_seqscan = off; SET jit = off'
+txtpush = host=$pgdir port=$pgport dbname=txtpush connect_query='$connect_query'
 
 [pgbouncer]
 listen_addr = 127.0.0.1

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "grants.hpp"
@@ -17,6 +18,7 @@
 #include "moodletxt_cipher.hpp"
 #include "phone.hpp"
 #include "push_store.hpp"
+#include "row_plan.hpp"
 #include "test_databases.hpp"
 #include "test_support.hpp"
 
@@ -526,4 +528,30 @@ TEST_F(DropIn, ThePhoneRulesInCppAndInSqlAgree) {
             EXPECT_EQ(phone_key(raw), key) << raw;
         }
     }
+}
+
+// The widths txtpush cuts values to (lib/row_plan.cpp, one list) are those of
+// the database: Moodle's columns as Moodle created them, txtpush's as the
+// migrations made them.
+TEST_F(DropIn, TheColumnWidthsAreTheDatabases) {
+    migrate_as_owner();
+    for (const ColumnWidth& w : column_widths()) {
+        std::string table = with_names(w.table, kNames);
+        EXPECT_EQ(count("SELECT character_maximum_length FROM information_schema.columns "
+                        "WHERE (table_schema || '.' || table_name = '" + table + "' OR "
+                        "(table_schema = 'public' AND table_name = '" + table + "')) "
+                        "AND column_name = '" + std::string(w.column) + "'"),
+                  static_cast<int64_t>(w.chars))
+            << table << "." << w.column;
+    }
+}
+
+// uninstall's list of txtpush's own tables is what the migrations create.
+TEST_F(DropIn, TheOwnTablesAreWhatTheMigrationsCreate) {
+    migrate_as_owner();
+    std::set<std::string> made;
+    for (const std::string& t : column("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       "WHERE n.nspname = 'txtpush' AND c.relkind = 'r'"))
+        made.insert(t);
+    EXPECT_EQ(made, own_tables());
 }
