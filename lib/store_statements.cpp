@@ -111,9 +111,11 @@ SELECT 'account', id::text, username, defaultuser::text, user_live::text, (inbou
 UNION ALL
 SELECT 'filter', f.id::text, f.account::text, (lower(f.type) <> 'phoneno')::text, f.value, i.userid::text
 FROM {prefix}block_moodletxt_filter f
-JOIN {prefix}block_moodletxt_in_fil i ON i.filter = f.id
-WHERE (SELECT u.deleted FROM {prefix}user u WHERE u.id = i.userid) = 0
-  AND f.account IN (SELECT id FROM named WHERE inboundenabled = 1))";
+-- Each filter's users by the in_fil filter index, whatever the estimates (a
+-- nested loop over a materialised in_fil cost 30 ms at 500 filters).
+CROSS JOIN LATERAL (SELECT i.userid FROM {prefix}block_moodletxt_in_fil i WHERE i.filter = f.id OFFSET 0) AS i
+WHERE f.account IN (SELECT id FROM named WHERE inboundenabled = 1)
+  AND (SELECT u.deleted FROM {prefix}user u WHERE u.id = i.userid) = 0)";
 
 std::vector<Statement> all_statements() {
     return {

@@ -89,8 +89,10 @@ inbox_json="(SELECT jsonb_agg(jsonb_build_object('userid', u, 'ticket', :t::bigi
 } > "$dir/pgbench-status1.sql"
 {
     echo '\set t random(1, 190000000) * 50'
+    # The catch-up from 200 rows below the top, no gaps, as a worker reads it.
     sql=$(statement inbound_reads); sql=${sql//'$1::bigint'/"(SELECT coalesce(max(id), 0) - 200 FROM mdl_block_moodletxt_inbox)"}
-    printf '%s\n' "${sql//'$2::jsonb'/"'[\"CollegeSMS\"]'::jsonb"}"
+    sql=${sql//'$2::text'/"'{}'::text"}; sql=${sql//'$3::text'/"'{}'::text"}
+    printf '%s\n' "${sql//'$4::jsonb'/"'[\"CollegeSMS\"]'::jsonb"}"
     sql=$(statement senders); sql=${sql//'$1::jsonb'/"$phones::jsonb"}; sql=${sql//'$2'/"'+44'"}; sql=${sql//'$3'/"'0'"}
     printf '%s\n' "${sql//'$4'/"'phone2'"}"
     sql=$(with_param push_write '$1::jsonb' "${status_json//COUNT/25}::jsonb"); sql=${sql//'$4::jsonb'/"$inbox_json::jsonb"}
