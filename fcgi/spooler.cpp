@@ -15,11 +15,11 @@ namespace txtpush {
 
 namespace {
 
-constexpr auto kIdlePoll = std::chrono::milliseconds(500);
+constexpr auto kIdlePoll = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(30000);
 constexpr auto kInboxCatchUp = std::chrono::seconds(5);
 constexpr auto kListAnyway = std::chrono::seconds(30);
-constexpr auto kDirectoryLook = std::chrono::seconds(1);
+constexpr auto kDirectoryLook = std::chrono::milliseconds(250);  // a period is 1 s at least
 
 // Sleeps in short steps so SIGTERM is honoured promptly.
 void pause_for(std::chrono::milliseconds total) {

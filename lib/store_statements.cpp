@@ -103,7 +103,7 @@ SELECT 'setting', name, value, NULL, NULL, NULL FROM {schema}.moodletxt_settings
 WHERE name IN ('Phone_Number_Source', 'Default_International_Prefix', 'National_Prefix')
 UNION ALL
 SELECT 'directory_stale',
-       {schema}.directory_due(1)::text, NULL, NULL, NULL, NULL
+       {schema}.directory_due(2)::text, NULL, NULL, NULL, NULL
 UNION ALL
 SELECT 'inbox_read', caught::text, ids, watermark::text, xmin::text, xmax::text FROM inbox_read
 UNION ALL
@@ -128,8 +128,8 @@ std::vector<Statement> all_statements() {
     // txtpushd uses (the runtime role cannot read config_plugins).
     {"moodletxt_settings", R"(SELECT name, value FROM {schema}.moodletxt_settings())"},
     {"refresh_directory", R"(SELECT {schema}.refresh_phone_directory())"},
-    // The spooler's, every second: refreshed halfway to due, so that a push
-    // seldom finds the directory due and waits for a refresh.
+    // The spooler's, 4 times a second: refreshed halfway to due; a push
+    // refreshes only a directory twice as old (the spooler behind).
     {"refresh_directory_ahead", R"(SELECT {schema}.refresh_phone_directory() WHERE {schema}.directory_due(0.5))"},
     // The push's senders: Moodle users and address-book contacts, found in
     // the phone directory by key ($1); their live rows are read by id and

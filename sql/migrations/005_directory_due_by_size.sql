@@ -3,8 +3,9 @@
 -- A check reads every row of user and of the address books, numbered or not
 -- (about 6 us a page: 13 ms at 50,000 accounts), so a site of 50,000 accounts
 -- and 500 numbers paid a full pass of user on every inbound push.
---   share: 1 for a push (due now), 0.5 for the spooler (refreshes ahead, so
---   that pushes seldom find it due and wait for a refresh).
+--   share: 0.5 for the spooler (it refreshes ahead, looking 4 times a
+--   second), 2 for a push (only when the spooler has fallen behind: every
+--   push finding it due at once would queue on the refresh's lock).
 -- Where the two tables fit in 256 kB (a few hundred accounts: a pass costs
 -- under 0.2 ms), due when any number changed: lookups are exact. Elsewhere by
 -- age: after 100 times what the last refresh took, at least 1 s and at most

@@ -431,16 +431,17 @@ TEST_P(StoreTest, UnreachableDatabaseIsTransient) {
     EXPECT_EQ(r.error().kind, ErrorKind::transient);
 }
 
-// On a site of 10,000 numbers or more the directory is refreshed by age:
-// after 100 times what a refresh took, but never later than 5 s, however
-// slow the last refresh was.
-TEST_P(StoreTest, OnALargeSiteAChangedNumberIsFoundWithinFiveSeconds) {
+// On a large site the directory is refreshed by age: the spooler keeps it
+// within 100 times what a refresh took, never more than 5 s; a push refreshes
+// it itself once it is twice that old (the spooler behind), however slow the
+// last refresh was.
+TEST_P(StoreTest, OnALargeSiteAPushRefreshesADirectoryTheSpoolerLeftTwiceDue) {
     sql("INSERT INTO {p}user (id, username, firstname, lastname, phone2) "
         "SELECT g, 'u' || g, 'F', 'L', '07711 ' || lpad(g::text, 6, '0') FROM generate_series(10000, 20099) AS g");
     query("SELECT {s}.refresh_phone_directory()");
     ASSERT_GE(query("SELECT entries FROM {s}.phone_directory_state")[0][0].as<int64_t>(), 10000);
-    // The last refresh took 10 s (100 times that: 1,000 s) and ended 6 s ago.
-    sql("UPDATE {s}.phone_directory_state SET cost = interval '10 s', refreshed_at = now() - interval '6 s'");
+    // The last refresh took 10 s (100 times that: 1,000 s) and ended 11 s ago.
+    sql("UPDATE {s}.phone_directory_state SET cost = interval '10 s', refreshed_at = now() - interval '11 s'");
     sql("UPDATE {p}user SET phone2 = '07700 900777' WHERE id = 201");
     Push push;
     push.inbound = {sms(950, "hi", "+447700900777")};
