@@ -84,7 +84,7 @@ void InboxCursor::seen_as_row(int64_t id) {
     Gap gap = it->second;
     int64_t first = it->first;
     gaps_.erase(it);
-    if (first < id) gaps_.emplace(first, Gap{id - 1, gap.seen, gap.xmax});
+    if (first < id) gaps_.emplace(first, Gap{id - 1, gap.seen, gap.xmax, gap.patient});
     if (id < gap.last) gaps_.emplace(id + 1, gap);
 }
 
@@ -111,16 +111,29 @@ void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
     // 3: given up once patient enough and every transaction of that time ended.
     for (auto it = gaps_.begin(); it != gaps_.end();) {
         Gap& gap = it->second;
-        if (!gap.xmax && now - gap.seen >= patience_) gap.xmax = r.xmax;
         if (gap.xmax && r.xmin >= *gap.xmax) {
             it = gaps_.erase(it);
             continue;
         }
         ++it;
     }
+    for (auto& [first, gap] : gaps_) gap.patient = now - gap.seen >= patience_;
     // 1.
     int64_t floor = gaps_.empty() ? top_ : gaps_.begin()->first - 1;
     floor_ = std::max(floor_, floor);
+}
+
+bool InboxCursor::needs_mark() const {
+    for (const auto& [first, gap] : gaps_)
+        if (gap.patient && !gap.xmax) return true;
+    return false;
+}
+
+void InboxCursor::mark(int64_t xact_id) {
+    // Only the gaps past the patience: a younger one's writer may not have
+    // its transaction id yet.
+    for (auto& [first, gap] : gaps_)
+        if (gap.patient && !gap.xmax) gap.xmax = xact_id;
 }
 
 }  // namespace txtpush

@@ -32,14 +32,21 @@
 //      a. it is older than the patience (30 s): a writer draws its id and
 //         takes its transaction id in one INSERT (nextval takes none; the
 //         first row written does), microseconds apart; after 30 s it has one;
-//      b. and every transaction running at a read made after (a) has ended
-//         by a later read (that read's snapshot xmin reached the first one's
-//         xmax): the writer has committed, and its row was seen, or has not.
+//      b. and every transaction that had an id when (a) had passed has ended:
+//         the reader then takes a transaction id of its own (mark(), one
+//         statement, only for such gaps), newer than every id assigned, and a
+//         later read whose snapshot xmin reaches it gives the gap up (a
+//         snapshot's xmax is not enough: a transaction that took its id after
+//         the last one completed runs at or above it, unnamed by the snapshot).
 //      The one way to miss a row: a writer stalled for more than 30 s inside
 //      one INSERT, between drawing its id and writing its row. Should the
 //      gateway push that message again, it would be stored twice.
 //   4. The shared watermark (inbox_watch, raised by the spooler to its own
 //      floor) is a floor for every reader: a cursor below it moves up to it.
+// Assumed of Moodle's inbox, as Moodle creates it: its id sequence hands out
+// increasing ids one at a time (CACHE 1) and rows take their id from it; a
+// row inserted with an explicit id below top, or after the sequence was set
+// back, is not read.
 #pragma once
 
 #include <chrono>
@@ -90,11 +97,18 @@ public:
     // Takes what a catch-up read (made with this cursor's parameters) saw.
     void read(const CatchUpRead& r, Clock::time_point now = Clock::now());
 
+    // Whether a gap past the patience waits for mark(): the caller then
+    // takes a transaction id (pg_current_xact_id(), its own statement) and
+    // gives it here.
+    bool needs_mark() const;
+    void mark(int64_t xact_id);
+
 private:
     struct Gap {  // ids first..last, keyed by first
         int64_t last;
         Clock::time_point seen;
-        std::optional<int64_t> xmax;  // of the first read after the patience
+        std::optional<int64_t> xmax;  // a transaction id taken once the patience had passed
+        bool patient = false;         // the patience had passed at the last read
     };
     void seen_as_row(int64_t id);
     std::string gaps_literal(bool lasts) const;

@@ -277,6 +277,10 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
             return route(push.inbound, numbers, data, read.settings);
         });
         inbox_.read(caught);  // what it caught is committed (behind a pooler, only now)
+        if (inbox_.needs_mark())
+            inbox_.mark(session_->autocommitted(remaining(), [&](pqxx::transaction_base& tx) {
+                return st.run(tx, "inbox_mark")[0][0].as<int64_t>();
+            }));
         report.inbound = push.inbound.size();
         report.implausible_numbers = routed.implausible.size();
         report.inbox_rows = routed.inbox.size();
@@ -314,6 +318,7 @@ Result<size_t> PushStore::catch_up_inbox() {
         CatchUpRead read{row[0].as<size_t>(), parse_id_array(row[1].c_str()), row[2].as<int64_t>(),
                          row[3].as<int64_t>(), row[4].as<int64_t>()};
         inbox_.read(read);
+        if (inbox_.needs_mark()) inbox_.mark(session_->statements.run(tx, "inbox_mark")[0][0].as<int64_t>());
         session_->statements.run(tx, "inbox_watch_raise", inbox_.floor());
         return read.caught;
     } catch (const std::exception& e) {

@@ -151,6 +151,9 @@ CROSS JOIN LATERAL (SELECT e.id, e.firstname, e.lastname, e.phoneno, b.type, b.o
     // The spooler, after its catch-up: the shared watermark rises to its
     // cursor's floor (lib/inbox_catch_up.hpp, invariant 4).
     {"inbox_watch_raise", R"(UPDATE {schema}.inbox_watch SET watermark = $1 WHERE watermark < $1)"},
+    // A transaction id newer than every one assigned: what a gap past the
+    // patience waits for (lib/inbox_catch_up.hpp, invariant 3b). Rare.
+    {"inbox_mark", R"(SELECT pg_current_xact_id()::text::bigint)"},
     {"unrouted_pending", R"(
 SELECT id, ticket, messagetext, source, timereceived, destination, destinationaccount
 FROM {schema}.unrouted WHERE routed = 0 AND reason <> 'sender_not_a_number' AND id > $1 ORDER BY id LIMIT 500)"},

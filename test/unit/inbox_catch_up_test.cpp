@@ -64,16 +64,41 @@ TEST(InboxCursor, AGapIsKeptThroughThePatienceWhateverTheSnapshotsSay) {
     EXPECT_EQ(c.gap_ids(), 1);
 }
 
-TEST(InboxCursor, AfterThePatienceAGapIsGivenUpOnceTheTransactionsOfThatReadHaveEnded) {
+TEST(InboxCursor, AfterThePatienceAGapIsGivenUpOnceTheTransactionsOfThatTimeHaveEnded) {
     InboxCursor c(30s);
     c.read(seen({1, 3}, 100, 110), t0);
-    c.read(seen({}, 105, 120), t0 + 31s);  // the first read after the patience: 120 marks it
+    EXPECT_FALSE(c.needs_mark());
+    c.read(seen({}, 105, 120), t0 + 31s);  // past the patience: waits for a transaction id of its own
+    ASSERT_TRUE(c.needs_mark());
+    c.mark(125);  // newer than every id assigned, the writer's too
+    EXPECT_FALSE(c.needs_mark());
+    c.read(seen({}, 124, 130), t0 + 40s);  // a transaction older than the mark may still run
     EXPECT_EQ(c.floor(), 1);
-    c.read(seen({}, 119, 130), t0 + 40s);  // a transaction of that read may still run
-    EXPECT_EQ(c.floor(), 1);
-    c.read(seen({}, 120, 130), t0 + 41s);  // every one has ended: id 2 will never be a row
+    c.read(seen({}, 125, 130), t0 + 41s);  // every one has ended: id 2 will never be a row
     EXPECT_EQ(c.floor(), 3);
     EXPECT_EQ(c.gap_ids(), 0);
+}
+
+// A snapshot's xmax is one past the last transaction that completed: a
+// writer that took its id later runs above it, named by no snapshot. Without
+// a mark of its own, no snapshot gives a gap up.
+TEST(InboxCursor, NoSnapshotAloneGivesAGapUp) {
+    InboxCursor c(30s);
+    c.read(seen({1, 3}, 100, 110), t0);
+    c.read(seen({}, 500, 500), t0 + 31s);
+    c.read(seen({}, 900, 900), t0 + 60s);
+    EXPECT_EQ(c.floor(), 1);
+    EXPECT_TRUE(c.needs_mark());
+}
+
+TEST(InboxCursor, OnlyGapsPastThePatienceAreMarked) {
+    InboxCursor c(30s);
+    c.read(seen({1, 3}), t0);
+    c.read(seen({5}), t0 + 31s);  // 2 is past the patience, 4 is new
+    c.mark(200);
+    c.read(seen({}, 200, 210), t0 + 32s);
+    EXPECT_EQ(c.floor(), 3);  // 2 given up; 4 still watched
+    EXPECT_EQ(c.gap_firsts(), "{4}");
 }
 
 TEST(InboxCursor, TheSharedWatermarkIsAFloorForEveryReader) {
