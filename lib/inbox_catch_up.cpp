@@ -88,7 +88,21 @@ void InboxCursor::seen_as_row(int64_t id) {
     if (id < gap.last) gaps_.emplace(id + 1, gap);
 }
 
+void InboxCursor::adopt(const SharedCursor& shared, Clock::time_point now) {
+    if (started_) return;
+    started_ = true;
+    floor_ = shared.watermark;
+    top_ = std::max(shared.watermark, shared.top);
+    if (shared.gap_firsts.size() != shared.gap_lasts.size()) top_ = floor_;  // not a cursor: the floor only
+    for (size_t i = 0; top_ > floor_ && i < shared.gap_firsts.size(); ++i) {
+        int64_t first = std::max(shared.gap_firsts[i], floor_ + 1), last = std::min(shared.gap_lasts[i], top_);
+        if (first <= last) gaps_.emplace(first, Gap{last, now, std::nullopt});
+    }
+    floor_ = gaps_.empty() ? top_ : gaps_.begin()->first - 1;  // 1
+}
+
 void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
+    started_ = true;
     // 4: the shared watermark is a floor for every reader.
     if (r.watermark > top_) top_ = r.watermark;
     while (!gaps_.empty() && gaps_.begin()->first <= r.watermark) {

@@ -43,6 +43,12 @@
 //      gateway push that message again, it would be stored twice.
 //   4. The shared watermark (inbox_watch, raised by the spooler to its own
 //      floor) is a floor for every reader: a cursor below it moves up to it.
+//   5. A process that starts takes the cursor the spooler published beside
+//      the watermark as its own (adopt()): every id in (watermark, read_top]
+//      outside its gaps was read by the spooler, in the statement that put
+//      it in the ledger; the gaps start their patience again. Its first
+//      catch-up then reads what was written since the spooler's last one,
+//      not every row above a floor an open transaction holds back.
 // Assumed of Moodle's inbox, as Moodle creates it: its id sequence hands out
 // increasing ids one at a time (CACHE 1) and rows take their id from it; a
 // row inserted with an explicit id below top, or after the sequence was set
@@ -74,6 +80,12 @@ struct CatchUpRead {
     int64_t xmin = 0, xmax = 0; // its snapshot's
 };
 
+// What the spooler publishes of its cursor (inbox_watch).
+struct SharedCursor {
+    int64_t watermark = 0, top = 0;
+    std::vector<int64_t> gap_firsts, gap_lasts;  // the same length, or ignored
+};
+
 // "{1,2,3}" (PostgreSQL's array text) as numbers; an empty or malformed one
 // gives none.
 std::vector<int64_t> parse_id_array(std::string_view text);
@@ -93,6 +105,11 @@ public:
     // array literals.
     std::string gap_firsts() const;
     std::string gap_lasts() const;
+
+    // Whether this cursor has neither read nor adopted anything yet.
+    bool fresh() const { return !started_; }
+    // 5: a fresh cursor takes the spooler's; a started one ignores it.
+    void adopt(const SharedCursor& shared, Clock::time_point now = Clock::now());
 
     // Takes what a catch-up read (made with this cursor's parameters) saw.
     void read(const CatchUpRead& r, Clock::time_point now = Clock::now());
@@ -116,6 +133,7 @@ private:
     std::chrono::milliseconds patience_;
     int64_t floor_ = 0;
     int64_t top_ = 0;
+    bool started_ = false;
     std::map<int64_t, Gap> gaps_;
 };
 

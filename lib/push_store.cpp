@@ -258,6 +258,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     if (!push.inbound.empty()) {
         CatchUpRead caught;
         routed = session_->autocommitted(remaining(), [&](pqxx::transaction_base& reads) {
+            adopt_shared_cursor(reads);
             InboundRead read = read_inbound(st, reads, inbox_, push.inbound, options_.unknown_sender_name);
             auto next_statement = [&] { session_->fit(reads, remaining()); };  // each gets what remains
             caught = std::move(read.catch_up);
@@ -308,18 +309,33 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     return report;
 }
 
+void PushStore::adopt_shared_cursor(pqxx::transaction_base& tx) {
+    if (!inbox_.fresh()) return;
+    pqxx::result shared = session_->statements.run(tx, "inbox_watch_read");
+    if (shared.empty()) return inbox_.adopt({});
+    const pqxx::row row = shared[0];
+    inbox_.adopt({row[0].as<int64_t>(), row[1].as<int64_t>(), parse_id_array(row[2].c_str()),
+                  parse_id_array(row[3].c_str())});
+}
+
 Result<size_t> PushStore::catch_up_inbox() {
     start_work(std::nullopt);
     if (auto down = ensure_connected()) return *down;
     try {
+        const Statements& st = session_->statements;
         pqxx::nontransaction tx(session_->conn);
-        auto row = session_->statements.run(tx, "inbox_catch_up", inbox_.top(), inbox_.gap_firsts(),
-                                            inbox_.gap_lasts())[0];
+        adopt_shared_cursor(tx);
+        auto row = st.run(tx, "inbox_catch_up", inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts())[0];
         CatchUpRead read{row[0].as<size_t>(), parse_id_array(row[1].c_str()), row[2].as<int64_t>(),
                          row[3].as<int64_t>(), row[4].as<int64_t>()};
         inbox_.read(read);
-        if (inbox_.needs_mark()) inbox_.mark(session_->statements.run(tx, "inbox_mark")[0][0].as<int64_t>());
-        session_->statements.run(tx, "inbox_watch_raise", inbox_.floor());
+        if (inbox_.needs_mark()) inbox_.mark(st.run(tx, "inbox_mark")[0][0].as<int64_t>());
+        auto now = std::chrono::steady_clock::now();
+        if (inbox_.floor() > published_floor_ || now >= next_publish_) {
+            st.run(tx, "inbox_watch_publish", inbox_.floor(), inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts());
+            published_floor_ = inbox_.floor();
+            next_publish_ = now + std::chrono::minutes(1);
+        }
         return read.caught;
     } catch (const std::exception& e) {
         session_.reset();

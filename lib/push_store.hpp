@@ -115,6 +115,8 @@ private:
     std::optional<Error> ensure_connected();
     // The error a failed statement means, logged; `doing` names the work.
     Error failed(const std::string& sqlstate, std::string_view what, std::string_view doing);
+    // A fresh inbox cursor takes the spooler's (lib/inbox_catch_up.hpp, invariant 5).
+    void adopt_shared_cursor(pqxx::transaction_base& tx);
 
     StoreOptions options_;
     const Log& log_;
@@ -123,11 +125,16 @@ private:
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};
     Error connect_error_{ErrorKind::transient, "database unavailable"};  // why the last attempt failed
-    bool writing_ = false;
-    std::chrono::steady_clock::time_point deadline_{};  // of the work in hand  // the push's write statement is running (its values can be refused)
+    bool writing_ = false;  // the push's write statement is running (its values can be refused)
+    std::chrono::steady_clock::time_point deadline_{};  // of the work in hand
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this process reads Moodle's inbox from (lib/inbox_catch_up.hpp).
     InboxCursor inbox_;
+    // What the spooler last published of it: a floor that rose is published
+    // at once, a cursor whose floor stays (a transaction open elsewhere)
+    // once a minute, so that the row's versions stay few.
+    int64_t published_floor_ = -1;
+    std::chrono::steady_clock::time_point next_publish_{};
 };
 
 }  // namespace txtpush

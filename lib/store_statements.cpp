@@ -149,8 +149,14 @@ CROSS JOIN LATERAL (SELECT e.id, e.firstname, e.lastname, e.phoneno, b.type, b.o
                     FROM {prefix}block_moodletxt_ab_entry e JOIN {prefix}block_moodletxt_ab b ON b.id = e.addressbook
                     WHERE e.id = d.id OFFSET 0) AS e)"},
     // The spooler, after its catch-up: the shared watermark rises to its
-    // cursor's floor (lib/inbox_catch_up.hpp, invariant 4).
-    {"inbox_watch_raise", R"(UPDATE {schema}.inbox_watch SET watermark = $1 WHERE watermark < $1)"},
+    // cursor's floor (lib/inbox_catch_up.hpp, invariant 4), the cursor
+    // itself beside it (5).
+    {"inbox_watch_publish", R"(
+UPDATE {schema}.inbox_watch
+SET watermark = greatest(watermark, $1), read_top = $2, gap_firsts = $3::text::bigint[], gap_lasts = $4::text::bigint[])"},
+    // A process's first catch-up starts from the spooler's cursor
+    // (lib/inbox_catch_up.hpp, invariant 5).
+    {"inbox_watch_read", R"(SELECT watermark, read_top, gap_firsts::text, gap_lasts::text FROM {schema}.inbox_watch)"},
     // A transaction id newer than every one assigned: what a gap past the
     // patience waits for (lib/inbox_catch_up.hpp, invariant 3b). Rare.
     {"inbox_mark", R"(SELECT pg_current_xact_id()::text::bigint)"},

@@ -131,6 +131,50 @@ TEST_F(InboxCatchUp, ALongTransactionElsewhereDoesNotHoldTheFloorBack) {
     cron.exec("ROLLBACK");
 }
 
+// Invariant 5 under a long transaction that holds an inbox id open: the
+// shared floor stays below it, yet a process that starts (a new worker, a
+// reload) reads what was written since the spooler's last catch-up, not
+// every row above that floor. Counted by the inbox's index fetches, which a
+// session publishes when it ends.
+TEST_F(InboxCatchUp, AProcessThatStartsDuringALongTransactionReadsOnlyWhatIsNew) {
+    Session plugin;
+    plugin.exec("BEGIN");
+    plugin.exec(plugin_row(9400));  // its id drawn, its row not committed: the floor stays below it
+    {
+        PushStore writer = store();
+        for (int64_t t = 9401; t < 9601; ++t) ASSERT_EQ(push(writer, t), 1u);
+    }
+    {
+        PushStore spooler = store();
+        ASSERT_TRUE(spooler.catch_up_inbox().ok());
+    }
+    ASSERT_LT(count("SELECT watermark FROM txtpush.inbox_watch"), 10);  // held back by the open id
+    auto inbox_rows_fetched = [&] {
+        return count("SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+                     "WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    };
+    auto inbox_rows_written = [&] {
+        return count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    };
+    // The writer's and the spooler's reads published (they ended) before the count.
+    ASSERT_TRUE(test::wait_until([&] {
+        return inbox_rows_written() >= 200 &&
+               count("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'txtpush.inbox_watch'::regclass") >= 1;
+    }, std::chrono::seconds(20)));
+    int64_t fetched_before = inbox_rows_fetched();
+    {
+        PushStore started = store();
+        EXPECT_EQ(push(started, 9601), 1u);
+        EXPECT_EQ(started.inbox_cursor().gap_ids(), 1);  // the open id, taken from the spooler
+    }  // its session ends: its statistics are published
+    ASSERT_TRUE(test::wait_until([&] { return inbox_rows_written() >= 201; }, std::chrono::seconds(20)));
+    EXPECT_LE(inbox_rows_fetched() - fetched_before, 20);  // 200 rows above the floor
+    plugin.exec("COMMIT");
+    PushStore later = store();
+    EXPECT_EQ(push(later, 9400), 0u);  // the plugin's row, committed at last, caught
+    EXPECT_EQ(rows_of(9400), 1);
+}
+
 // Invariant 3b: an id drawn and thrown away (a rolled-back insert) holds the
 // floor only until the patience has passed and its transactions have ended.
 TEST_F(InboxCatchUp, AnIdThrownAwayHoldsTheFloorUntilThePatienceHasPassed) {

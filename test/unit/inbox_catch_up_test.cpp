@@ -114,6 +114,37 @@ TEST(InboxCursor, TheSharedWatermarkIsAFloorForEveryReader) {
     EXPECT_EQ(c.gap_firsts(), "{9}");
 }
 
+// Invariant 5: a process that starts takes the spooler's cursor, its gaps
+// clipped to (watermark, top] and patient again; its first read starts above
+// the spooler's top.
+TEST(InboxCursor, AFreshCursorTakesTheSpoolersAsItsOwn) {
+    InboxCursor c(30s);
+    ASSERT_TRUE(c.fresh());
+    c.adopt(SharedCursor{10, 20, {5, 12, 18}, {11, 13, 25}}, t0);
+    EXPECT_FALSE(c.fresh());
+    EXPECT_EQ(c.top(), 20);
+    EXPECT_EQ(c.floor(), 10);  // 11 is a gap
+    EXPECT_EQ(c.gap_firsts(), "{11,12,18}");
+    EXPECT_EQ(c.gap_lasts(), "{11,13,20}");
+    c.read(seen({11, 12, 13, 18, 19, 20, 21}), t0 + 1s);
+    EXPECT_EQ(c.floor(), 21);
+    c.read(seen({}, 100, 100, 0), t0 + 31s);
+    EXPECT_FALSE(c.needs_mark());  // nothing left to wait for
+}
+
+TEST(InboxCursor, AStartedCursorKeepsItsOwnAndAMalformedOneGivesTheFloorOnly) {
+    InboxCursor started;
+    started.read(seen({1, 3}), t0);
+    started.adopt(SharedCursor{0, 50, {}, {}}, t0);
+    EXPECT_EQ(started.top(), 3);
+    EXPECT_EQ(started.gap_firsts(), "{2}");
+    InboxCursor fresh;
+    fresh.adopt(SharedCursor{10, 20, {12}, {}}, t0);
+    EXPECT_EQ(fresh.top(), 10);
+    EXPECT_EQ(fresh.floor(), 10);
+    EXPECT_EQ(fresh.gap_ids(), 0);
+}
+
 TEST(InboxCursor, GapsAreRangesSplitWhereAnIdIsSeen) {
     InboxCursor c;
     c.read(seen({1, 1000000}), t0);  // a sequence moved by hand
