@@ -34,9 +34,14 @@ watch AS (
     ORDER BY ticket, userid
     ON CONFLICT DO NOTHING
     RETURNING 1
+), runs AS (  -- the ids seen as runs of consecutive ids: a few, however many rows
+    SELECT min(id) AS first, max(id) AS last
+    FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run FROM seen) s
+    GROUP BY run
 ), inbox_read AS (
     SELECT (SELECT count(*) FROM caught) AS caught,
-           (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM seen)::text AS ids,
+           (SELECT coalesce(array_agg(v ORDER BY first, v), '{}')
+            FROM runs CROSS JOIN LATERAL (VALUES (first), (last)) AS r (v))::text AS runs,
            (SELECT watermark FROM watch) AS watermark,
            pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
            pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
@@ -76,16 +81,16 @@ std::string InboxCursor::gaps_literal(bool lasts) const {
     return out + "}";
 }
 
-void InboxCursor::seen_as_row(int64_t id) {
-    auto it = gaps_.upper_bound(id);
-    if (it == gaps_.begin()) return;
-    --it;
-    if (it->second.last < id) return;
-    Gap gap = it->second;
-    int64_t first = it->first;
-    gaps_.erase(it);
-    if (first < id) gaps_.emplace(first, Gap{id - 1, gap.seen, gap.xmax, gap.patient});
-    if (id < gap.last) gaps_.emplace(id + 1, gap);
+void InboxCursor::seen_as_rows(int64_t a, int64_t b) {
+    auto it = gaps_.upper_bound(a);
+    if (it != gaps_.begin() && std::prev(it)->second.last >= a) --it;
+    while (it != gaps_.end() && it->first <= b) {
+        int64_t first = it->first;
+        Gap gap = it->second;
+        it = gaps_.erase(it);
+        if (first < a) gaps_.emplace(first, Gap{a - 1, gap.seen, gap.xmax, gap.patient});
+        if (b < gap.last) gaps_.emplace(b + 1, gap);
+    }
 }
 
 void InboxCursor::adopt(const SharedCursor& shared, Clock::time_point now) {
@@ -113,13 +118,13 @@ void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
     }
     // 2: a gap seen is in the ledger; ids above top leave gaps between them.
     int64_t next = top_ + 1;
-    for (int64_t id : r.ids) {
-        if (id <= top_) {
-            seen_as_row(id);
-            continue;
-        }
-        if (next < id) gaps_.emplace(next, Gap{id - 1, now, std::nullopt});
-        next = id + 1;
+    for (size_t i = 0; r.runs.size() % 2 == 0 && i < r.runs.size(); i += 2) {
+        int64_t first = r.runs[i], last = r.runs[i + 1];
+        if (first <= top_) seen_as_rows(first, std::min(last, top_));
+        if (last <= top_) continue;
+        first = std::max(first, top_ + 1);
+        if (next < first) gaps_.emplace(next, Gap{first - 1, now, std::nullopt});
+        next = last + 1;
     }
     top_ = std::max(top_, next - 1);
     // 3: given up once patient enough and every transaction of that time ended.

@@ -67,7 +67,8 @@ namespace txtpush {
 
 // The catch-up's common table expressions ($1 the cursor's top, $2 and $3 the
 // first and last ids of its gaps, as array literals), ending in `inbox_read`: rows caught, the ids read (an
-// array literal), the watermark, and the snapshot's xmin and xmax.
+// array literal of each run of consecutive ids' first and last: its size
+// follows the gaps, not the rows), the watermark, and the snapshot's xmin and xmax.
 // Autocommitted before a push's write: it holds no locks with a push's, and
 // no transaction id unless it found the plugin's rows.
 extern const char* const kInboxCatchUpSql;
@@ -75,7 +76,7 @@ extern const char* const kInboxCatchUpSql;
 // What one catch-up read returns.
 struct CatchUpRead {
     size_t caught = 0;          // the plugin's rows put in the ledger
-    std::vector<int64_t> ids;   // every id it saw, ascending
+    std::vector<int64_t> runs;  // the ids it saw: each run of consecutive ids as its first and last, ascending
     int64_t watermark = 0;
     int64_t xmin = 0, xmax = 0; // its snapshot's
 };
@@ -127,7 +128,7 @@ private:
         std::optional<int64_t> xmax;  // a transaction id taken once the patience had passed
         bool patient = false;         // the patience had passed at the last read
     };
-    void seen_as_row(int64_t id);
+    void seen_as_rows(int64_t first, int64_t last);
     std::string gaps_literal(bool lasts) const;
 
     std::chrono::milliseconds patience_;

@@ -89,7 +89,7 @@ i_in AS (
 //     the lookup ({schema}.directory_due, migration 005: when a number
 //     changed on a small site, by age on others).
 //   inbox_read: what the catch-up read (lib/inbox_catch_up.hpp): rows
-//     caught, ids seen, the watermark, xmin and xmax.
+//     caught, runs of ids seen, the watermark, xmin and xmax.
 //   account, filter: the accounts the push names ($4), and the filters of
 //     those that take inbound SMS, one row per receiving live user.
 constexpr const char* kInboundReads = R"(
@@ -105,7 +105,7 @@ UNION ALL
 SELECT 'directory_stale',
        {schema}.directory_due(2)::text, NULL, NULL, NULL, NULL
 UNION ALL
-SELECT 'inbox_read', caught::text, ids, watermark::text, xmin::text, xmax::text FROM inbox_read
+SELECT 'inbox_read', caught::text, runs, watermark::text, xmin::text, xmax::text FROM inbox_read
 UNION ALL
 SELECT 'account', id::text, username, defaultuser::text, user_live::text, (inboundenabled = 1)::text FROM named
 UNION ALL
@@ -123,7 +123,7 @@ std::vector<Statement> all_statements() {
     {"push_write", std::string("\nWITH") + kStatusWrite + "," + kInboxWrite +
                        "\nSELECT (SELECT count(*) FROM s_new), (SELECT count(*) FROM i_new)"},
     {"inbound_reads", std::string("\nWITH") + kInboxCatchUpSql + "," + kInboundReads},
-    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUpSql + "\nSELECT caught, ids, watermark, xmin, xmax FROM inbox_read"},
+    {"inbox_catch_up", std::string("\nWITH") + kInboxCatchUpSql + "\nSELECT caught, runs, watermark, xmin, xmax FROM inbox_read"},
     // MoodleTxt's settings, through the function that returns only those
     // txtpushd uses (the runtime role cannot read config_plugins).
     {"moodletxt_settings", R"(SELECT name, value FROM {schema}.moodletxt_settings())"},

@@ -11,8 +11,14 @@ namespace {
 
 const InboxCursor::Clock::time_point t0{};
 
-CatchUpRead seen(std::vector<int64_t> ids, int64_t xmin = 100, int64_t xmax = 100, int64_t watermark = 0) {
-    return CatchUpRead{0, std::move(ids), watermark, xmin, xmax};
+// A read of these ids (ascending), given as PostgreSQL gives them: runs.
+CatchUpRead seen(const std::vector<int64_t>& ids, int64_t xmin = 100, int64_t xmax = 100, int64_t watermark = 0) {
+    std::vector<int64_t> runs;
+    for (int64_t id : ids) {
+        if (!runs.empty() && runs.back() + 1 == id) runs.back() = id;
+        else runs.insert(runs.end(), {id, id});
+    }
+    return CatchUpRead{0, runs, watermark, xmin, xmax};
 }
 
 }  // namespace
@@ -157,6 +163,23 @@ TEST(InboxCursor, GapsAreRangesSplitWhereAnIdIsSeen) {
     EXPECT_EQ(c.gap_firsts(), "{3,501}");
     EXPECT_EQ(c.gap_lasts(), "{498,999999}");
     EXPECT_EQ(c.floor(), 2);
+}
+
+// A read gives the ids it saw as runs of consecutive ids; a run may fill
+// several gaps at once and go on above the top.
+TEST(InboxCursor, ARunOfIdsFillsTheGapsItCoversAndRaisesTheTop) {
+    InboxCursor c;
+    c.read(seen({1, 4, 7, 10}), t0);
+    EXPECT_EQ(c.gap_firsts(), "{2,5,8}");
+    c.read(CatchUpRead{0, {3, 9, 11, 12}, 0, 100, 100}, t0 + 1s);  // 3..9 and 11..12
+    EXPECT_EQ(c.gap_firsts(), "{2}");
+    EXPECT_EQ(c.gap_lasts(), "{2}");
+    EXPECT_EQ(c.top(), 12);
+    c.read(CatchUpRead{0, {2, 14}, 0, 100, 100}, t0 + 2s);  // 2..14: the last gap and above the top
+    EXPECT_EQ(c.gap_ids(), 0);
+    EXPECT_EQ(c.floor(), 14);
+    c.read(CatchUpRead{0, {20, 21, 22}, 0, 100, 100}, t0 + 3s);  // not pairs: nothing read
+    EXPECT_EQ(c.top(), 14);
 }
 
 TEST(InboxCursor, IdArraysParseAsPostgreSQLWritesThem) {
