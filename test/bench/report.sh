@@ -26,6 +26,8 @@ All numbers from one run of \`test/bench/run.sh\`; ratios compare points measure
 - **own SQL** (a diagnosis, not a ceiling): pgbench running txtpushd's own statements (\`txtpushd sql\`),
   one connection per busy worker.
 - CPU: cores used by each process group during the txtpushd run (txtpushd / nginx / postgres; the load generator is not counted).
+- p99 ÷ p50 there: the same ratio for the transport ceiling at the same concurrency and for the least SQL with
+  the ledger at as many connections: the tail the machine gives work that does nothing of txtpushd's.
 
 HEAD
 awk -F, '
@@ -36,6 +38,7 @@ NR == 1 { next }
   if ($1 == "least_sql") least_list[$2] = least_list[$2] sprintf("%s%s: %.0f", least_list[$2] == "" ? "" : ", ", $3, $4)
   if ($1 == "least_ledger" && $4 > ledger[$2]) { ledger[$2] = $4; ledger_conns[$2] = $3 }
   if ($1 == "least_ledger") ledger_list[$2] = ledger_list[$2] sprintf("%s%s: %.0f", ledger_list[$2] == "" ? "" : ", ", $3, $4) }
+function tail(k) { return (k in p50) && p50[k] > 0 ? sprintf("%.1f", p99[k] / p50[k]) : "-" }
 END {
   print "| push | conc. | txtpushd req/s | items/s | p50 ms | p99 ms | transport req/s | own SQL tx/s | CPU txtpushd / nginx / postgres |"
   print "|---|---|---|---|---|---|---|---|---|"
@@ -53,8 +56,8 @@ END {
   print "Least-SQL database, tx/s by connections: " (("status1" in least_list) ? "status1 " least_list["status1"] : "") "; " (("mixed50" in least_list) ? "mixed50 " least_list["mixed50"] : "") "."
   print "With the ledger: " (("status1" in ledger_list) ? "status1 " ledger_list["status1"] : "") "; " (("mixed50" in ledger_list) ? "mixed50 " ledger_list["mixed50"] : "") "."
   print ""
-  print "| push | txtpushd peak | transport peak | database peak, with the ledger (least SQL) | combined, with the ledger | **txtpushd ÷ combined with the ledger** | database peak, Moodle rows alone | combined, Moodle rows alone | txtpushd ÷ that | own SQL peak (diagnosis) | p50 / p99 near half the peak | p99 ÷ p50 |"
-  print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  print "| push | txtpushd peak | transport peak | database peak, with the ledger (least SQL) | combined, with the ledger | **txtpushd ÷ combined with the ledger** | database peak, Moodle rows alone | combined, Moodle rows alone | txtpushd ÷ that | own SQL peak (diagnosis) | p50 / p99 near half the peak | p99 ÷ p50 | p99 ÷ p50 there: transport, least SQL with the ledger |"
+  print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   split("status1 mixed50", shapes, " ")
   for (si = 1; si <= 2; si++) {
     s = shapes[si]; if (!(s in peak)) continue
@@ -64,12 +67,12 @@ END {
     best = ""; bestd = 1e18
     for (i = 1; i <= n; i++) { k = order[i]; split(k, kk, ","); if (kk[1] != s) continue
       d = rps["txtpushd," k] - peak[s] / 2; if (d < 0) d = -d; if (d < bestd) { bestd = d; best = k } }
-    printf "| %s | %.0f %s | %.0f %s | %.0f %s (%s conn.) | %.0f %s | **%.0f%%** | %.0f %s (%s conn.) | %.0f %s | %.0f%% | %.0f %s | %.2f / %.2f ms (c=%s, %.0f req/s) | %.1f |\n", s, peak[s] * per, unit, tpeak[s] * per, unit, ledger[s] * per, unit, ledger_conns[s], combined_ledger * per, unit, 100 * peak[s] / combined_ledger, least[s] * per, unit, least_conns[s], combined * per, unit, 100 * peak[s] / combined, opeak[s] * per, unit, p50["txtpushd," best], p99["txtpushd," best], substr(best, index(best, ",") + 1), rps["txtpushd," best], p99["txtpushd," best] / p50["txtpushd," best]
+    printf "| %s | %.0f %s | %.0f %s | %.0f %s (%s conn.) | %.0f %s | **%.0f%%** | %.0f %s (%s conn.) | %.0f %s | %.0f%% | %.0f %s | %.2f / %.2f ms (c=%s, %.0f req/s) | %.1f | %s / %s |\n", s, peak[s] * per, unit, tpeak[s] * per, unit, ledger[s] * per, unit, ledger_conns[s], combined_ledger * per, unit, 100 * peak[s] / combined_ledger, least[s] * per, unit, least_conns[s], combined * per, unit, 100 * peak[s] / combined, opeak[s] * per, unit, p50["txtpushd," best], p99["txtpushd," best], substr(best, index(best, ",") + 1), rps["txtpushd," best], p99["txtpushd," best] / p50["txtpushd," best], tail("transport," best), tail("least_ledger," best)
   }
 }' "$csv"
 cat <<TAIL
 
-Worker memory, RSS / PSS / private in KiB (the txtpushd child with the largest RSS): $2 before the long
+Worker memory, RSS / PSS / private in KiB (the txtpushd child holding the most private memory): $2 before the long
 run, $3 after $5 more 1-item pushes, $4 after $6 more ($7 pushes stored by the pool in all).
 RSS counts the shared libraries' pages each worker maps; PSS divides shared pages among the processes
 sharing them; private is what the worker alone holds.

@@ -8,6 +8,10 @@
 #   - what refreshing the phone directory costs, and so how stale it may be
 #     (txtpush.directory_due, migration 005; docs/design.md "Inbound routing"),
 #   - txtpushd's throughput with the bench's pushes (wrk, c=16, BENCH_SECONDS).
+#   - what the bench's mixed push reads from the site: the shared buffers its
+#     routing reads and sender lookup touch (EXPLAIN ANALYZE BUFFERS, warm,
+#     with txtpushd's session settings): a count, which this machine's noise
+#     does not move, where the throughput moves by more than 10%.
 # Writes test/bench/results/size.md, size.csv and size.png.
 #
 #   test/bench/sweep.sh     (as root; needs what run.sh needs)
@@ -36,7 +40,27 @@ rate() {  # shape -> req/s
         awk '/^Requests\/sec/ {print $2}'
 }
 
-echo "users,numbered_pct,contacts,numbers,history,source_kb,refresh_ms,staleness_s,status1_req_s,mixed50_req_s,mixed50_items_s" > "$out/size.csv"
+# The shared buffers the mixed push's two reads touch ($dir/own-1.sql and
+# own-2.sql, from own-statements.sh), the second of two runs.
+read_buffers() {
+    local q1 q2
+    q1=$(sed 's/:t::bigint/1000000050::bigint/g; s/;$//' "$dir/own-1.sql")
+    q2=$(sed 's/:t::bigint/1000000050::bigint/g; s/;$//' "$dir/own-2.sql")
+    PGOPTIONS="$session_options" psql_run -At <<SQL | tail -1
+CREATE FUNCTION pg_temp.buffers(q text) RETURNS bigint LANGUAGE plpgsql AS \$f\$
+DECLARE plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || q INTO plan;
+    RETURN (plan->0->'Plan'->>'Shared Hit Blocks')::bigint + (plan->0->'Plan'->>'Shared Read Blocks')::bigint;
+END \$f\$;
+BEGIN;
+SELECT pg_temp.buffers(\$q\$$q1\$q\$) + pg_temp.buffers(\$q\$$q2\$q\$);
+SELECT pg_temp.buffers(\$q\$$q1\$q\$) + pg_temp.buffers(\$q\$$q2\$q\$);
+ROLLBACK;
+SQL
+}
+
+echo "users,numbered_pct,contacts,numbers,history,source_kb,refresh_ms,staleness_s,status1_req_s,mixed50_req_s,mixed50_items_s,read_buffers" > "$out/size.csv"
 run=0
 for shape in $shapes; do
     IFS=: read -r users numbered contacts <<< "$shape"
@@ -65,7 +89,11 @@ for shape in $shapes; do
     s1=$(rate status1 $((run * 2)))
     m50=$(rate mixed50 $((run * 2 + 1)))
     run=$((run + 1))
-    echo "$users,$numbered,$contacts,$numbers,$history,$source_kb,$refresh_ms,$staleness,$s1,$m50,$(awk -v r="$m50" 'BEGIN {printf "%.0f", r * 50}')" >> "$out/size.csv"
+    source "$here/own-statements.sh"
+    awk -v dir="$dir" 'NR > 1 {buf = buf $0 "\n"; if ($0 ~ /;$/) {n++; f = dir "/own-" n ".sql"; printf "%s", buf > f; close(f); buf = ""}}' \
+        "$dir/pgbench-mixed50.sql"
+    buffers=$(read_buffers)
+    echo "$users,$numbered,$contacts,$numbers,$history,$source_kb,$refresh_ms,$staleness,$s1,$m50,$(awk -v r="$m50" 'BEGIN {printf "%.0f", r * 50}'),$buffers" >> "$out/size.csv"
     "$root/deploy/local-stack.sh" stop "$dir"
 done
 
@@ -76,11 +104,13 @@ done
     echo "the accounts deleted, $history history rows in each of the status and inbox tables; wrk c=16, ${seconds} s per point."
     echo "Staleness 0: user and address book fit in 256 kB, and a push refreshes the directory whenever a number changed."
     echo
-    echo "| accounts | with a number | contacts | numbers | user + contacts kB | refresh ms | staleness bound s | status1 req/s | mixed50 req/s | mixed50 items/s |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-    awk -F, 'NR > 1 {printf "| %d | %d%% | %d | %d | %d | %s | %s | %.0f | %.0f | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11}' "$out/size.csv"
+    echo "| accounts | with a number | contacts | numbers | user + contacts kB | refresh ms | staleness bound s | status1 req/s | mixed50 req/s | mixed50 items/s | mixed50 read buffers |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    awk -F, 'NR > 1 {printf "| %d | %d%% | %d | %d | %d | %s | %s | %.0f | %.0f | %s | %s |\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12}' "$out/size.csv"
     awk -F, 'NR > 1 {if (min == "" || $10 < min) min = $10; if ($10 > max) max = $10}
              END {if (max > 0) printf "\nmixed50: slowest shape at %.0f%% of the fastest (flat within 10%%: %s).\n", 100 * min / max, (min >= 0.9 * max ? "yes" : "no")}' "$out/size.csv"
+    awk -F, 'NR > 1 {if (min == "" || $12 < min) min = $12; if ($12 > max) max = $12}
+             END {if (max > 0) printf "mixed50 reads: the most buffers any shape touched are %.0f%% above the fewest (flat within 10%%: %s).\n", 100 * (max - min) / min, (max <= 1.1 * min ? "yes" : "no")}' "$out/size.csv"
 } > "$out/size.md"
 gnuplot -e "csv='$out/size.csv'; png='$out/size.png'" "$here/size.gp"
 cat "$out/size.md"
