@@ -36,7 +36,7 @@ watch AS (
     RETURNING 1
 ), runs AS (  -- the ids seen as runs of consecutive ids: a few, however many rows
     SELECT min(id) AS first, max(id) AS last
-    FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run FROM seen) s
+    FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run FROM (SELECT DISTINCT id FROM seen) d) s
     GROUP BY run
 ), inbox_read AS (
     SELECT (SELECT count(*) FROM caught) AS caught,
@@ -93,12 +93,25 @@ void InboxCursor::seen_as_rows(int64_t a, int64_t b) {
     }
 }
 
+namespace {
+
+// Gaps as the spooler writes them: ascending, disjoint, each first <= last.
+bool well_formed_gaps(const SharedCursor& c) {
+    if (!c.well_formed || c.gap_firsts.size() != c.gap_lasts.size()) return false;
+    for (size_t i = 0; i < c.gap_firsts.size(); ++i) {
+        if (c.gap_firsts[i] > c.gap_lasts[i]) return false;
+        if (i > 0 && c.gap_firsts[i] <= c.gap_lasts[i - 1]) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 void InboxCursor::adopt(const SharedCursor& shared, Clock::time_point now) {
     if (started_) return;
     started_ = true;
     floor_ = shared.watermark;
-    top_ = std::max(shared.watermark, shared.top);
-    if (shared.gap_firsts.size() != shared.gap_lasts.size()) top_ = floor_;  // not a cursor: the floor only
+    top_ = well_formed_gaps(shared) ? std::max(shared.watermark, shared.top) : floor_;  // else the floor only
     for (size_t i = 0; top_ > floor_ && i < shared.gap_firsts.size(); ++i) {
         int64_t first = std::max(shared.gap_firsts[i], floor_ + 1), last = std::min(shared.gap_lasts[i], top_);
         if (first <= last) gaps_.emplace(first, Gap{last, now, std::nullopt});

@@ -48,7 +48,11 @@
 //      outside its gaps was read by the spooler, in the statement that put
 //      it in the ledger; the gaps start their patience again. Its first
 //      catch-up then reads what was written since the spooler's last one,
-//      not every row above a floor an open transaction holds back.
+//      not every row above a floor an open transaction holds back. A
+//      published cursor that is not one (gaps unsorted, overlapping or
+//      unparsable) gives the watermark only; its top is taken no higher
+//      than the inbox's highest id. Ids the spooler gave up (3) stay given
+//      up: invariant 3's one way to miss a row, shared.
 // Assumed of Moodle's inbox, as Moodle creates it: its id sequence hands out
 // increasing ids one at a time (CACHE 1) and rows take their id from it; a
 // row inserted with an explicit id below top, or after the sequence was set
@@ -84,7 +88,8 @@ struct CatchUpRead {
 // What the spooler publishes of its cursor (inbox_watch).
 struct SharedCursor {
     int64_t watermark = 0, top = 0;
-    std::vector<int64_t> gap_firsts, gap_lasts;  // the same length, or ignored
+    std::vector<int64_t> gap_firsts, gap_lasts;  // ascending, disjoint ranges, or ignored
+    bool well_formed = true;                     // both arrays parsed
 };
 
 // "{1,2,3}" (PostgreSQL's array text) as numbers; an empty or malformed one

@@ -314,8 +314,11 @@ void PushStore::adopt_shared_cursor(pqxx::transaction_base& tx) {
     pqxx::result shared = session_->statements.run(tx, "inbox_watch_read");
     if (shared.empty()) return inbox_.adopt({});
     const pqxx::row row = shared[0];
-    inbox_.adopt({row[0].as<int64_t>(), row[1].as<int64_t>(), parse_id_array(row[2].c_str()),
-                  parse_id_array(row[3].c_str())});
+    SharedCursor cursor{row[0].as<int64_t>(), row[1].as<int64_t>(), parse_id_array(row[2].c_str()),
+                        parse_id_array(row[3].c_str())};
+    cursor.well_formed = (cursor.gap_firsts.size() || row[2].as<std::string>() == "{}") &&
+                         (cursor.gap_lasts.size() || row[3].as<std::string>() == "{}");
+    inbox_.adopt(cursor);
 }
 
 Result<size_t> PushStore::catch_up_inbox() {
@@ -331,9 +334,16 @@ Result<size_t> PushStore::catch_up_inbox() {
         inbox_.read(read);
         if (inbox_.needs_mark()) inbox_.mark(st.run(tx, "inbox_mark")[0][0].as<int64_t>());
         auto now = std::chrono::steady_clock::now();
-        if (inbox_.floor() > published_floor_ || now >= next_publish_) {
-            st.run(tx, "inbox_watch_publish", inbox_.floor(), inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts());
+        std::string cursor = fmt::format("{} {} {}", inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts());
+        if (inbox_.floor() > published_floor_ || (now >= next_publish_ && cursor != published_cursor_)) {
+            if (st.run(tx, "inbox_watch_publish", inbox_.floor(), inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts())
+                    .empty())
+                return fail(ErrorKind::misconfigured,
+                            fmt::format("{0}.inbox_watch holds no row, so no process can start from the spooler's "
+                                        "inbox cursor; restore it: INSERT INTO {0}.inbox_watch (watermark) VALUES (0)",
+                                        options_.names.schema));
             published_floor_ = inbox_.floor();
+            published_cursor_ = std::move(cursor);
             next_publish_ = now + std::chrono::minutes(1);
         }
         return read.caught;

@@ -134,6 +134,7 @@ private:
     // at once, a cursor whose floor stays (a transaction open elsewhere)
     // once a minute, so that the row's versions stay few.
     int64_t published_floor_ = -1;
+    std::string published_cursor_;  // its top and gaps
     std::chrono::steady_clock::time_point next_publish_{};
 };
 

@@ -153,10 +153,14 @@ CROSS JOIN LATERAL (SELECT e.id, e.firstname, e.lastname, e.phoneno, b.type, b.o
     // itself beside it (5).
     {"inbox_watch_publish", R"(
 UPDATE {schema}.inbox_watch
-SET watermark = greatest(watermark, $1), read_top = $2, gap_firsts = $3::text::bigint[], gap_lasts = $4::text::bigint[])"},
+SET watermark = greatest(watermark, $1), read_top = $2, gap_firsts = $3::text::bigint[], gap_lasts = $4::text::bigint[]
+RETURNING 1)"},
     // A process's first catch-up starts from the spooler's cursor
     // (lib/inbox_catch_up.hpp, invariant 5).
-    {"inbox_watch_read", R"(SELECT watermark, read_top, gap_firsts::text, gap_lasts::text FROM {schema}.inbox_watch)"},
+    {"inbox_watch_read", R"(
+SELECT watermark, least(read_top, (SELECT coalesce(max(id), 0) FROM {prefix}block_moodletxt_inbox)),
+       gap_firsts::text, gap_lasts::text
+FROM {schema}.inbox_watch)"},
     // A transaction id newer than every one assigned: what a gap past the
     // patience waits for (lib/inbox_catch_up.hpp, invariant 3b). Rare.
     {"inbox_mark", R"(SELECT pg_current_xact_id()::text::bigint)"},

@@ -175,6 +175,20 @@ TEST_F(InboxCatchUp, AProcessThatStartsDuringALongTransactionReadsOnlyWhatIsNew)
     EXPECT_EQ(rows_of(9400), 1);
 }
 
+// The shared row gone (a DBA's cleanup): the spooler says so and how to
+// restore it; pushes go on, reading from the floor up.
+TEST_F(InboxCatchUp, WithoutTheSharedRowTheSpoolerSaysWhatToRestore) {
+    test::exec_sql(*db_, "DELETE FROM txtpush.inbox_watch");
+    PushStore spooler = store();
+    auto caught = spooler.catch_up_inbox();
+    ASSERT_FALSE(caught.ok());
+    EXPECT_EQ(caught.error().kind, ErrorKind::misconfigured);
+    EXPECT_NE(caught.error().reason.find("INSERT INTO txtpush.inbox_watch (watermark) VALUES (0)"), std::string::npos)
+        << caught.error().reason;
+    PushStore worker = store();
+    EXPECT_EQ(push(worker, 9501), 1u);
+}
+
 // Invariant 3b: an id drawn and thrown away (a rolled-back insert) holds the
 // floor only until the patience has passed and its transactions have ended.
 TEST_F(InboxCatchUp, AnIdThrownAwayHoldsTheFloorUntilThePatienceHasPassed) {

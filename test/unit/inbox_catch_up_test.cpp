@@ -144,11 +144,17 @@ TEST(InboxCursor, AStartedCursorKeepsItsOwnAndAMalformedOneGivesTheFloorOnly) {
     started.adopt(SharedCursor{0, 50, {}, {}}, t0);
     EXPECT_EQ(started.top(), 3);
     EXPECT_EQ(started.gap_firsts(), "{2}");
-    InboxCursor fresh;
-    fresh.adopt(SharedCursor{10, 20, {12}, {}}, t0);
-    EXPECT_EQ(fresh.top(), 10);
-    EXPECT_EQ(fresh.floor(), 10);
-    EXPECT_EQ(fresh.gap_ids(), 0);
+    // Not a cursor the spooler writes: unequal, overlapping, unsorted,
+    // reversed or unparsable gaps give the watermark only.
+    for (const SharedCursor& bad : {SharedCursor{10, 20, {12}, {}}, SharedCursor{10, 20, {12, 13}, {14, 15}},
+                                    SharedCursor{10, 20, {15, 12}, {15, 12}}, SharedCursor{10, 20, {14}, {12}},
+                                    SharedCursor{10, 20, {}, {}, false}}) {
+        InboxCursor fresh;
+        fresh.adopt(bad, t0);
+        EXPECT_EQ(fresh.top(), 10);
+        EXPECT_EQ(fresh.floor(), 10);
+        EXPECT_EQ(fresh.gap_ids(), 0);
+    }
 }
 
 TEST(InboxCursor, GapsAreRangesSplitWhereAnIdIsSeen) {
