@@ -184,6 +184,10 @@ const std::vector<SessionSetting>& session_settings() {
         {"jit", "off",
          "the inflated cost of any scan left would trigger JIT compilation (100+ ms) for a statement of a "
          "millisecond"},
+        {"plan_cache_mode", "force_generic_plan",
+         "each statement is planned once per connection: they read by key whatever the estimates, and the "
+         "routing reads were otherwise planned again at every inbound push (1.2 ms; PostgreSQL's CPU per "
+         "50-item push 3.9 -> 3.1 ms)"},
     };
     return all;
 }
