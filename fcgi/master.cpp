@@ -86,6 +86,7 @@ std::optional<pid_t> spawn(Pool& pool, int slot, Scoreboard& board, PushValidato
     WorkerSlot& ws = board.slots[*board_slot];
     ws.state.store(static_cast<int>(SlotState::starting));
     ws.is_worker.store(slot < pool.size);
+    ws.generation.store(static_cast<uint32_t>(pool.generation));
     ws.requests.store(0);
     ws.db_connected.store(false);
     pid_t master = ::getpid();

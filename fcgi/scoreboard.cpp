@@ -106,4 +106,27 @@ SharedScoreboard::~SharedScoreboard() {
     ::munmap(board_, sizeof(Scoreboard));
 }
 
+namespace {
+constexpr uint64_t kFloorBits = 48;
+constexpr uint64_t kFloorMask = (uint64_t{1} << kFloorBits) - 1;
+}  // namespace
+
+int64_t BoardInboxFloor::get() const {
+    uint64_t v = floor_.load();
+    return (v >> kFloorBits) == generation_ ? static_cast<int64_t>(v & kFloorMask) : 0;
+}
+
+void BoardInboxFloor::raise(int64_t floor) {
+    if (floor <= 0 || static_cast<uint64_t>(floor) > kFloorMask) return;  // ids beyond 2^48 are not shared
+    uint64_t want = generation_ << kFloorBits | static_cast<uint64_t>(floor);
+    uint64_t now = floor_.load();
+    for (;;) {
+        uint64_t their_generation = now >> kFloorBits;
+        if (their_generation == generation_ ? (now & kFloorMask) >= static_cast<uint64_t>(floor)
+                                            : ((generation_ - their_generation) & 0xffff) >= 0x8000)
+            return;  // as high already, or a newer generation's
+        if (floor_.compare_exchange_weak(now, want)) return;
+    }
+}
+
 }  // namespace txtpush

@@ -26,6 +26,15 @@
 //                   what txtpush was migrated for, 0 once one is stored again
 //                   (last writer wins: both are true of the database at once).
 //                   Read by the status page and the master (systemd STATUS=).
+//   inbox_floor     workers and the spooler, after a catch-up they read has
+//                   committed: raised to their inbox cursor's floor, never
+//                   lowered (compare-and-swap), and read before each catch-up
+//                   (lib/inbox_catch_up.hpp, invariant 6). It holds the
+//                   generation of the child that wrote it in its top 16 bits:
+//                   a child reads only its own generation's, and a newer
+//                   generation's write replaces an older one's, so a reload
+//                   (which may name another database) starts it again.
+//   slots[i].generation     the master, before the fork, like pid.
 //   pool_size, start_time   the master.
 #pragma once
 
@@ -37,6 +46,7 @@
 #include <string>
 #include <string_view>
 
+#include "inbox_catch_up.hpp"
 #include "metrics.hpp"
 #include "spool.hpp"
 
@@ -52,6 +62,7 @@ struct WorkerSlot {
     std::atomic<uint64_t> requests{0};
     std::atomic<bool> db_connected{false};
     std::atomic<bool> is_worker{false};  // the spooler's slot is not a FastCGI worker
+    std::atomic<uint32_t> generation{0};  // the reload that started it
     std::atomic<uint32_t> request_id_version{0};  // odd while the child writes request_id
     std::array<std::atomic<char>, 48> request_id{};  // informational; written by the child only
 
@@ -70,6 +81,7 @@ struct Scoreboard {
     std::atomic<uint64_t> pool_size{0};
     std::atomic<uint64_t> start_time{0};
     std::atomic<int64_t> db_misconfigured_ms{0};
+    std::atomic<uint64_t> inbox_floor{0};  // generation << 48 | floor
 
     size_t index_of(const WorkerSlot& slot) const { return static_cast<size_t>(&slot - slots.data()); }
 
@@ -80,6 +92,18 @@ struct Scoreboard {
     void mark_busy(WorkerSlot& slot, const char* request_id);
     void mark_idle(WorkerSlot& slot);
     PoolGauges gauges() const;
+};
+
+// The pool's shared inbox floor, as one child of `generation` sees it.
+class BoardInboxFloor : public SharedInboxFloor {
+public:
+    BoardInboxFloor(Scoreboard& board, uint32_t generation) : floor_(board.inbox_floor), generation_(generation & 0xffff) {}
+    int64_t get() const override;
+    void raise(int64_t floor) override;
+
+private:
+    std::atomic<uint64_t>& floor_;
+    uint64_t generation_;
 };
 
 // An anonymous MAP_SHARED mapping holding one Scoreboard, unmapped on destruction.

@@ -32,7 +32,9 @@ void pause_for(std::chrono::milliseconds total) {
 
 int run_spooler(const Config& config, PushValidator& validator, Scoreboard& board, WorkerSlot& slot, const Log& log) {
     install_stop_handlers();
+    BoardInboxFloor inbox_floor(board, slot.generation.load());
     PushStore store(store_options(config), log);
+    store.share_inbox_floor(&inbox_floor);
     Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool, board.index_of(slot));
     auto backoff = std::chrono::milliseconds(500);
     spool.note_waiting("");  // a reason a previous run left is not this run's

@@ -122,7 +122,9 @@ int run_worker(int listen_fd, const Config& config, PushValidator& validator, Sc
     }
     // No database connection before accepting: with the database down, pushes
     // are spooled at once; the first request connects.
+    BoardInboxFloor inbox_floor(board, slot.generation.load());
     PushStore store(store_options(config), log);
+    store.share_inbox_floor(&inbox_floor);
     Spool spool(config.spool_dir, config.spool_max_bytes, &board.spool, board.index_of(slot));
     Quarantine quarantine(config.quarantine_dir, config.quarantine_max_files, config.quarantine_max_bytes);
     std::unique_ptr<CredentialSource> credentials = credential_source(config, store, log);

@@ -119,16 +119,20 @@ void InboxCursor::adopt(const SharedCursor& shared, Clock::time_point now) {
     floor_ = gaps_.empty() ? top_ : gaps_.begin()->first - 1;  // 1
 }
 
-void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
-    started_ = true;
-    // 4: the shared watermark is a floor for every reader.
-    if (r.watermark > top_) top_ = r.watermark;
-    while (!gaps_.empty() && gaps_.begin()->first <= r.watermark) {
+void InboxCursor::raise_floor(int64_t floor) {
+    if (floor > top_) top_ = floor;
+    while (!gaps_.empty() && gaps_.begin()->first <= floor) {
         auto first = gaps_.begin();
         Gap gap = first->second;
         gaps_.erase(first);
-        if (gap.last > r.watermark) gaps_.emplace(r.watermark + 1, gap);
+        if (gap.last > floor) gaps_.emplace(floor + 1, gap);
     }
+    floor_ = std::max(floor_, gaps_.empty() ? top_ : gaps_.begin()->first - 1);  // 1
+}
+
+void InboxCursor::read(const CatchUpRead& r, Clock::time_point now) {
+    started_ = true;
+    raise_floor(r.watermark);  // 4: the shared watermark is a floor for every reader
     // 2: a gap seen is in the ledger; ids above top leave gaps between them.
     int64_t next = top_ + 1;
     for (size_t i = 0; r.runs.size() % 2 == 0 && i < r.runs.size(); i += 2) {

@@ -53,6 +53,12 @@
 //      unparsable) gives the watermark only; its top is taken no higher
 //      than the inbox's highest id. Ids the spooler gave up (3) stay given
 //      up: invariant 3's one way to miss a row, shared.
+//   6. The processes of one pool share a floor in memory (SharedInboxFloor,
+//      the scoreboard's): each raises it to its own floor once a read has
+//      committed, and takes it as a floor before its next read, as it does
+//      the watermark (4). A push then reads what was written since the last
+//      read by any worker, not since its own: with 8 workers each inbox row
+//      was read by all 8.
 // Assumed of Moodle's inbox, as Moodle creates it: its id sequence hands out
 // increasing ids one at a time (CACHE 1) and rows take their id from it; a
 // row inserted with an explicit id below top, or after the sequence was set
@@ -92,6 +98,15 @@ struct SharedCursor {
     bool well_formed = true;                     // both arrays parsed
 };
 
+// A floor the readers of one pool share (invariant 6): what each has
+// reached, as invariant 1 defines it, of the same database.
+class SharedInboxFloor {
+public:
+    virtual ~SharedInboxFloor() = default;
+    virtual int64_t get() const = 0;          // 0 when none is known
+    virtual void raise(int64_t floor) = 0;    // never lowers it
+};
+
 // "{1,2,3}" (PostgreSQL's array text) as numbers; an empty or malformed one
 // gives none.
 std::vector<int64_t> parse_id_array(std::string_view text);
@@ -116,6 +131,9 @@ public:
     bool fresh() const { return !started_; }
     // 5: a fresh cursor takes the spooler's; a started one ignores it.
     void adopt(const SharedCursor& shared, Clock::time_point now = Clock::now());
+
+    // 4 and 6: every id <= floor is known; the cursor moves up to it.
+    void raise_floor(int64_t floor);
 
     // Takes what a catch-up read (made with this cursor's parameters) saw.
     void read(const CatchUpRead& r, Clock::time_point now = Clock::now());

@@ -258,7 +258,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     if (!push.inbound.empty()) {
         CatchUpRead caught;
         routed = session_->autocommitted(remaining(), [&](pqxx::transaction_base& reads) {
-            adopt_shared_cursor(reads);
+            before_catch_up(reads);
             InboundRead read = read_inbound(st, reads, inbox_, push.inbound, options_.unknown_sender_name);
             auto next_statement = [&] { session_->fit(reads, remaining()); };  // each gets what remains
             caught = std::move(read.catch_up);
@@ -277,7 +277,7 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
             }
             return route(push.inbound, numbers, data, read.settings);
         });
-        inbox_.read(caught);  // what it caught is committed (behind a pooler, only now)
+        after_catch_up(caught);  // what it caught is committed (behind a pooler, only now)
         if (inbox_.needs_mark())
             inbox_.mark(session_->autocommitted(remaining(), [&](pqxx::transaction_base& tx) {
                 return st.run(tx, "inbox_mark")[0][0].as<int64_t>();
@@ -309,16 +309,25 @@ StoreReport PushStore::store_once(const Push& push, int64_t now, std::string_vie
     return report;
 }
 
-void PushStore::adopt_shared_cursor(pqxx::transaction_base& tx) {
-    if (!inbox_.fresh()) return;
-    pqxx::result shared = session_->statements.run(tx, "inbox_watch_read");
-    if (shared.empty()) return inbox_.adopt({});
-    const pqxx::row row = shared[0];
-    SharedCursor cursor{row[0].as<int64_t>(), row[1].as<int64_t>(), parse_id_array(row[2].c_str()),
-                        parse_id_array(row[3].c_str())};
-    cursor.well_formed = (cursor.gap_firsts.size() || row[2].as<std::string>() == "{}") &&
-                         (cursor.gap_lasts.size() || row[3].as<std::string>() == "{}");
-    inbox_.adopt(cursor);
+void PushStore::before_catch_up(pqxx::transaction_base& tx) {
+    if (inbox_.fresh()) {
+        pqxx::result shared = session_->statements.run(tx, "inbox_watch_read");
+        SharedCursor cursor;
+        if (!shared.empty()) {
+            const pqxx::row row = shared[0];
+            cursor = {row[0].as<int64_t>(), row[1].as<int64_t>(), parse_id_array(row[2].c_str()),
+                      parse_id_array(row[3].c_str())};
+            cursor.well_formed = (cursor.gap_firsts.size() || row[2].as<std::string>() == "{}") &&
+                                 (cursor.gap_lasts.size() || row[3].as<std::string>() == "{}");
+        }
+        inbox_.adopt(cursor);
+    }
+    if (shared_floor_) inbox_.raise_floor(shared_floor_->get());
+}
+
+void PushStore::after_catch_up(const CatchUpRead& read) {
+    inbox_.read(read);
+    if (shared_floor_) shared_floor_->raise(inbox_.floor());
 }
 
 Result<size_t> PushStore::catch_up_inbox() {
@@ -327,11 +336,11 @@ Result<size_t> PushStore::catch_up_inbox() {
     try {
         const Statements& st = session_->statements;
         pqxx::nontransaction tx(session_->conn);
-        adopt_shared_cursor(tx);
+        before_catch_up(tx);
         auto row = st.run(tx, "inbox_catch_up", inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts())[0];
         CatchUpRead read{row[0].as<size_t>(), parse_id_array(row[1].c_str()), row[2].as<int64_t>(),
                          row[3].as<int64_t>(), row[4].as<int64_t>()};
-        inbox_.read(read);
+        after_catch_up(read);
         if (inbox_.needs_mark()) inbox_.mark(st.run(tx, "inbox_mark")[0][0].as<int64_t>());
         auto now = std::chrono::steady_clock::now();
         std::string cursor = fmt::format("{} {} {}", inbox_.top(), inbox_.gap_firsts(), inbox_.gap_lasts());

@@ -105,6 +105,9 @@ public:
 
     // Where this process reads Moodle's inbox from (for the tests and checks).
     const InboxCursor& inbox_cursor() const { return inbox_; }
+    // The floor this process shares with the others of its pool
+    // (lib/inbox_catch_up.hpp, invariant 6); none by default. Not owned.
+    void share_inbox_floor(SharedInboxFloor* floor) { shared_floor_ = floor; }
 
 private:
     class Session;
@@ -115,8 +118,11 @@ private:
     std::optional<Error> ensure_connected();
     // The error a failed statement means, logged; `doing` names the work.
     Error failed(const std::string& sqlstate, std::string_view what, std::string_view doing);
-    // A fresh inbox cursor takes the spooler's (lib/inbox_catch_up.hpp, invariant 5).
-    void adopt_shared_cursor(pqxx::transaction_base& tx);
+    // Before a catch-up: a fresh inbox cursor takes the spooler's, then the
+    // pool's shared floor (lib/inbox_catch_up.hpp, invariants 5 and 6).
+    void before_catch_up(pqxx::transaction_base& tx);
+    // After one has committed: the pool's floor rises to this cursor's.
+    void after_catch_up(const CatchUpRead& read);
 
     StoreOptions options_;
     const Log& log_;
@@ -133,6 +139,7 @@ private:
     // What the spooler last published of it: a floor that rose is published
     // at once, a cursor whose floor stays (a transaction open elsewhere)
     // once a minute, so that the row's versions stay few.
+    SharedInboxFloor* shared_floor_ = nullptr;
     int64_t published_floor_ = -1;
     std::string published_cursor_;  // its top and gaps
     std::chrono::steady_clock::time_point next_publish_{};

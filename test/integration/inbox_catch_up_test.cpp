@@ -175,6 +175,40 @@ TEST_F(InboxCatchUp, AProcessThatStartsDuringALongTransactionReadsOnlyWhatIsNew)
     EXPECT_EQ(rows_of(9400), 1);
 }
 
+// Invariant 6: the workers of a pool share the floor each reached, so a
+// push reads what was written since the last read by any of them, not since
+// its own worker's. Counted by the inbox's index fetches, as above.
+TEST_F(InboxCatchUp, AWorkerReadsOnlyWhatNoWorkerOfItsPoolHasRead) {
+    struct Floor : SharedInboxFloor {
+        int64_t value = 0;
+        int64_t get() const override { return value; }
+        void raise(int64_t f) override { value = std::max(value, f); }
+    } floor;
+    auto inbox_rows_fetched = [&] {
+        return count("SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+                     "WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    };
+    auto inbox_rows_written = [&] {
+        return count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    };
+    std::optional<PushStore> other(std::in_place, StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_);
+    other->share_inbox_floor(&floor);
+    EXPECT_EQ(push(*other, 9700), 1u);  // started
+    {
+        PushStore busy = store();
+        busy.share_inbox_floor(&floor);
+        for (int64_t t = 9701; t < 9901; ++t) ASSERT_EQ(push(busy, t), 1u);
+    }  // its session ends: its statistics are published before the count
+    ASSERT_TRUE(test::wait_until([&] { return inbox_rows_written() >= 200; }, std::chrono::seconds(20)));
+    int64_t fetched_before = inbox_rows_fetched();
+    EXPECT_EQ(push(*other, 9901), 1u);
+    EXPECT_EQ(other->inbox_cursor().floor(), floor.get());
+    EXPECT_EQ(push(*other, 9750), 0u);  // a replay of the other worker's message is still recognised
+    other.reset();  // its session ends: its statistics are published
+    ASSERT_TRUE(test::wait_until([&] { return inbox_rows_written() >= 202; }, std::chrono::seconds(20)));
+    EXPECT_LE(inbox_rows_fetched() - fetched_before, 20);  // 200 rows written by the other worker since
+}
+
 // The shared row gone (a DBA's cleanup): the spooler says so and how to
 // restore it; pushes go on, reading from the floor up.
 TEST_F(InboxCatchUp, WithoutTheSharedRowTheSpoolerSaysWhatToRestore) {

@@ -157,6 +157,22 @@ TEST(InboxCursor, AStartedCursorKeepsItsOwnAndAMalformedOneGivesTheFloorOnly) {
     }
 }
 
+// Invariant 6: a floor another reader of the pool reached moves this
+// cursor up as the watermark does; gaps below it are known to that reader.
+TEST(InboxCursor, APoolsSharedFloorMovesTheCursorUp) {
+    InboxCursor c;
+    c.read(seen({1, 2, 4}), t0);
+    c.raise_floor(10);
+    EXPECT_EQ(c.floor(), 10);
+    EXPECT_EQ(c.top(), 10);
+    EXPECT_EQ(c.gap_ids(), 0);
+    c.raise_floor(5);  // a lower one changes nothing
+    EXPECT_EQ(c.floor(), 10);
+    c.read(seen({11, 13}), t0 + 1s);
+    c.raise_floor(11);
+    EXPECT_EQ(c.gap_firsts(), "{12}");
+}
+
 TEST(InboxCursor, GapsAreRangesSplitWhereAnIdIsSeen) {
     InboxCursor c;
     c.read(seen({1, 1000000}), t0);  // a sequence moved by hand
