@@ -250,6 +250,7 @@ void reload(Pool& pool, Scoreboard& board, const std::string& path, PushValidato
     board.pool_size.store(pool.size);
     log.set_level(pool.config.log_level);
     ++pool.generation;
+    reset_inbox_floor(board, static_cast<uint32_t>(pool.generation));  // perhaps another database now
     // Old children by role: worker slot number, or -1 for the spooler.
     std::map<int, pid_t> old_by_role;
     for (const auto& [pid, child] : pool.children)

@@ -120,13 +120,13 @@ void BoardInboxFloor::raise(int64_t floor) {
     if (floor <= 0 || static_cast<uint64_t>(floor) > kFloorMask) return;  // ids beyond 2^48 are not shared
     uint64_t want = generation_ << kFloorBits | static_cast<uint64_t>(floor);
     uint64_t now = floor_.load();
-    for (;;) {
-        uint64_t their_generation = now >> kFloorBits;
-        if (their_generation == generation_ ? (now & kFloorMask) >= static_cast<uint64_t>(floor)
-                                            : ((generation_ - their_generation) & 0xffff) >= 0x8000)
-            return;  // as high already, or a newer generation's
+    // Only the generation the master last started writes it (reload() resets it to that).
+    while ((now >> kFloorBits) == generation_ && (now & kFloorMask) < static_cast<uint64_t>(floor))
         if (floor_.compare_exchange_weak(now, want)) return;
-    }
+}
+
+void reset_inbox_floor(Scoreboard& board, uint32_t generation) {
+    board.inbox_floor.store(static_cast<uint64_t>(generation & 0xffff) << kFloorBits);
 }
 
 }  // namespace txtpush

@@ -29,12 +29,12 @@
 //   inbox_floor     workers and the spooler, after a catch-up they read has
 //                   committed: raised to their inbox cursor's floor, never
 //                   lowered (compare-and-swap), and read before each catch-up
-//                   (lib/inbox_catch_up.hpp, invariant 6). It holds the
-//                   generation of the child that wrote it in its top 16 bits:
-//                   a child reads only its own generation's, and a newer
-//                   generation's write replaces an older one's, so a reload
-//                   (which may name another database) starts it again.
-//   slots[i].generation     the master, before the fork, like pid.
+//                   (lib/inbox_catch_up.hpp, invariant 6). Its top 16 bits
+//                   hold a generation: the master sets it to the new
+//                   generation with floor 0 before a reload's first fork (a
+//                   reload may name another database); a child reads and
+//                   raises it only while it holds the child's own generation.
+//   slots[i].generation     the master, before the fork.
 //   pool_size, start_time   the master.
 #pragma once
 
@@ -105,6 +105,9 @@ private:
     std::atomic<uint64_t>& floor_;
     uint64_t generation_;
 };
+
+// The master, before the first fork of a generation: the floor starts again.
+void reset_inbox_floor(Scoreboard& board, uint32_t generation);
 
 // An anonymous MAP_SHARED mapping holding one Scoreboard, unmapped on destruction.
 class SharedScoreboard {

@@ -58,7 +58,10 @@
 //      committed, and takes it as a floor before its next read, as it does
 //      the watermark (4). A push then reads what was written since the last
 //      read by any worker, not since its own: with 8 workers each inbox row
-//      was read by all 8.
+//      was read by all 8. Ids any process gave up (3) are given up for all.
+//      One pool generation reads one database: a database restored to an
+//      older state, or a sequence set back, needs a reload (or a restart),
+//      as every cursor does.
 // Assumed of Moodle's inbox, as Moodle creates it: its id sequence hands out
 // increasing ids one at a time (CACHE 1) and rows take their id from it; a
 // row inserted with an explicit id below top, or after the sequence was set

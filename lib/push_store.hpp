@@ -136,10 +136,10 @@ private:
     std::chrono::steady_clock::time_point next_misconfigured_log_{};
     // Where this process reads Moodle's inbox from (lib/inbox_catch_up.hpp).
     InboxCursor inbox_;
+    SharedInboxFloor* shared_floor_ = nullptr;  // the pool's (invariant 6)
     // What the spooler last published of it: a floor that rose is published
     // at once, a cursor whose floor stays (a transaction open elsewhere)
     // once a minute, so that the row's versions stay few.
-    SharedInboxFloor* shared_floor_ = nullptr;
     int64_t published_floor_ = -1;
     std::string published_cursor_;  // its top and gaps
     std::chrono::steady_clock::time_point next_publish_{};

@@ -168,9 +168,13 @@ TEST(InboxCursor, APoolsSharedFloorMovesTheCursorUp) {
     EXPECT_EQ(c.gap_ids(), 0);
     c.raise_floor(5);  // a lower one changes nothing
     EXPECT_EQ(c.floor(), 10);
-    c.read(seen({11, 13}), t0 + 1s);
-    c.raise_floor(11);
-    EXPECT_EQ(c.gap_firsts(), "{12}");
+    c.read(seen({11, 16}), t0 + 1s);  // 12..15 not seen
+    c.raise_floor(13);                  // into the gap: 14..15 stay, as patient as they were
+    EXPECT_EQ(c.gap_firsts(), "{14}");
+    EXPECT_EQ(c.gap_lasts(), "{15}");
+    EXPECT_EQ(c.floor(), 13);
+    c.read(seen({}), t0 + 31s);
+    EXPECT_TRUE(c.needs_mark());  // seen at t0 + 1s: past the patience
 }
 
 TEST(InboxCursor, GapsAreRangesSplitWhereAnIdIsSeen) {

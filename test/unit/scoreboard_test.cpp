@@ -7,8 +7,8 @@
 using namespace txtpush;
 
 TEST(BoardInboxFloor, ChildrenOfOneGenerationShareTheHighestFloor) {
-    Scoreboard board;
-    BoardInboxFloor a(board, 3), b(board, 3);
+    Scoreboard board;  // generation 0, the pool's first, floor 0
+    BoardInboxFloor a(board, 0), b(board, 0);
     EXPECT_EQ(a.get(), 0);
     a.raise(100);
     EXPECT_EQ(b.get(), 100);
@@ -20,22 +20,26 @@ TEST(BoardInboxFloor, ChildrenOfOneGenerationShareTheHighestFloor) {
 
 TEST(BoardInboxFloor, AReloadStartsItAgainAndTheOldGenerationCannotOverwriteIt) {
     Scoreboard board;
-    BoardInboxFloor old_child(board, 3), new_child(board, 4);
+    BoardInboxFloor old_child(board, 0), new_child(board, 1);
     old_child.raise(500);
+    new_child.raise(20);  // before the master started generation 1: nothing
+    EXPECT_EQ(old_child.get(), 500);
+    reset_inbox_floor(board, 1);  // the reload, before its first fork
     EXPECT_EQ(new_child.get(), 0);  // another database, perhaps
     new_child.raise(20);
     EXPECT_EQ(new_child.get(), 20);
     old_child.raise(900);  // finishing its last request
     EXPECT_EQ(new_child.get(), 20);
     EXPECT_EQ(old_child.get(), 0);
-    BoardInboxFloor after_wrap(board, 0x10000 + 5);  // generations compare modulo 2^16
-    after_wrap.raise(30);
-    EXPECT_EQ(after_wrap.get(), 30);
+    // Generations are 16 bits: 65,536 reloads later the same bits mean a
+    // generation the master has reset the floor for.
+    reset_inbox_floor(board, 0x10000 + 1);
+    EXPECT_EQ(new_child.get(), 0);
 }
 
 TEST(BoardInboxFloor, IdsBeyondFortyEightBitsAreNotShared) {
     Scoreboard board;
-    BoardInboxFloor a(board, 1);
+    BoardInboxFloor a(board, 0);
     a.raise(int64_t{1} << 50);
     EXPECT_EQ(a.get(), 0);
 }
