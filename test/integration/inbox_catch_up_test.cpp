@@ -53,6 +53,14 @@ protected:
         return r.ok() ? r->inbox_rows_new : 0;
     }
     int64_t count(const std::string& q) { return test::query_number(*db_, q); }
+    // PostgreSQL's statistics of the inbox, which a session publishes when it ends.
+    int64_t inbox_rows_fetched() {
+        return count("SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+                     "WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    }
+    int64_t inbox_rows_written() {
+        return count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
+    }
     int64_t rows_of(int64_t ticket) {
         return count("SELECT count(*) FROM mdl_block_moodletxt_inbox WHERE ticket = " + std::to_string(ticket));
     }
@@ -149,13 +157,6 @@ TEST_F(InboxCatchUp, AProcessThatStartsDuringALongTransactionReadsOnlyWhatIsNew)
         ASSERT_TRUE(spooler.catch_up_inbox().ok());
     }
     ASSERT_LT(count("SELECT watermark FROM txtpush.inbox_watch"), 10);  // held back by the open id
-    auto inbox_rows_fetched = [&] {
-        return count("SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
-                     "WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
-    };
-    auto inbox_rows_written = [&] {
-        return count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
-    };
     // The writer's and the spooler's reads published (they ended) before the count.
     ASSERT_TRUE(test::wait_until([&] {
         return inbox_rows_written() >= 200 &&
@@ -184,13 +185,6 @@ TEST_F(InboxCatchUp, AWorkerReadsOnlyWhatNoWorkerOfItsPoolHasRead) {
         int64_t get() const override { return value; }
         void raise(int64_t f) override { value = std::max(value, f); }
     } floor;
-    auto inbox_rows_fetched = [&] {
-        return count("SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
-                     "WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
-    };
-    auto inbox_rows_written = [&] {
-        return count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'mdl_block_moodletxt_inbox'::regclass");
-    };
     std::optional<PushStore> other(std::in_place, StoreOptions{test::conninfo_of(kDb), kNames, "Unknown"}, log_);
     other->share_inbox_floor(&floor);
     EXPECT_EQ(push(*other, 9700), 1u);  // started
